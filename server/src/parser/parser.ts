@@ -238,8 +238,11 @@ export function parseDockerfile(text: string): DockerfileAST {
       logical += kept;
     }
 
-    const toRange = (start: number, end: number): Range =>
-      index.range(segments.toSource(start), segments.toSource(end, true));
+    const toRange = (start: number, end: number): Range => {
+      const s = segments.toSource(start);
+      // An empty piece at a segment boundary stays where it starts.
+      return index.range(s, end > start ? Math.max(s, segments.toSource(end, true)) : s);
+    };
 
     const parsed = parseLogicalLine(logical, 0, escape);
     const instStart = segments.toSource(parsed.cmd.start);
