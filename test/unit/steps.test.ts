@@ -1,0 +1,122 @@
+/**
+ * The step model: BuildKit's progress names and which inputs change a step's key.
+ * Expected names come from a real BuildKit (Docker 26.1) run of examples/node-app and from the
+ * observations in shared notes (section 9); key expectations from BuildKit's convert.go.
+ */
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parse } from '../../server/src/parser';
+import { planBuild, type PlanOptions, type BuildPlan } from '../../server/src/cache/steps';
+
+const fakeContext: PlanOptions['context'] = (sources) => ({ checksum: `sum:${sources.join(',')}`, files: [], missing: [] });
+const images: PlanOptions['images'] = (ref) => ({ id: `id-of-${ref}`, env: [], workdir: '', user: '', shell: undefined });
+const plan = (text: string, opts: PlanOptions = {}): BuildPlan => planBuild(parse(text), { context: fakeContext, images, ...opts });
+const names = (p: BuildPlan): string[] => p.steps.filter((s) => s.reachable && s.dedupOf === undefined).map((s) => s.vertex);
+const keyOf = (p: BuildPlan, vertexStart: string): string | undefined => p.steps.find((s) => s.vertex.includes(vertexStart))?.key;
+
+test('names of examples/node-app match what BuildKit printed', () => {
+  const text = fs.readFileSync(path.join(__dirname, '..', '..', 'examples', 'node-app', 'Dockerfile'), 'utf8');
+  assert.deepEqual(names(plan(text)), [
+    '[deps 1/4] FROM docker.io/library/node:20-alpine',
+    '[deps 2/4] WORKDIR /app',
+    '[deps 3/4] COPY package.json package-lock.json ./',
+    '[deps 4/4] RUN --mount=type=cache,target=/root/.npm     npm ci',
+    '[build 3/5] COPY --from=deps /app/node_modules ./node_modules',
+    '[build 4/5] COPY . .',
+    '[build 5/5] RUN npm run build',
+    '[stage-2 3/4] COPY --from=build /app/dist ./dist',
+    '[stage-2 4/4] COPY <<EOF /app/start.sh',
+  ]);
+});
+
+test('single stage: no stage word; numbers padded to the width of N; WORKDIR / counted but not numbered', () => {
+  const lines = ['FROM alpine', 'WORKDIR /', ...Array.from({ length: 10 }, (_, i) => `RUN echo ${i}`)];
+  const n = names(plan(lines.join('\n')));
+  assert.equal(n[0], '[ 1/12] FROM docker.io/library/alpine:latest');
+  assert.equal(n[1], '[ 2/12] RUN echo 0');
+  assert.equal(n[10], '[11/12] RUN echo 9');
+  assert.equal(n.length, 11);
+});
+
+test('FROM scratch and FROM <stage> are neither numbered nor counted', () => {
+  const p = plan('FROM alpine AS base\nRUN a\nFROM base AS build\nCOPY x /x\nRUN b\nFROM scratch\nCOPY --from=build /x /x\n');
+  assert.deepEqual(names(p), [
+    '[base 1/2] FROM docker.io/library/alpine:latest', '[base 2/2] RUN a',
+    '[build 1/2] COPY x /x', '[build 2/2] RUN b',
+    '[stage-2 1/1] COPY --from=build /x /x',
+  ]);
+});
+
+test('an image read by COPY --from counts as a state: a single stage then shows its stage word', () => {
+  assert.deepEqual(names(plan('FROM alpine\nCOPY --from=busybox /bin/busybox /bb\n')), [
+    '[stage-0 1/2] FROM docker.io/library/alpine:latest',
+    '[stage-0 2/2] COPY --from=busybox /bin/busybox /bb',
+  ]);
+});
+
+test('names show ARG and ENV values expanded, single-quoted text kept', () => {
+  const p = plan("FROM alpine\nARG V=1.2\nENV DIR=/srv\nRUN echo $V '$V' > $DIR/v\nCOPY app-$V.tgz $DIR/\n");
+  assert.deepEqual(names(p).slice(1), ["[2/3] RUN echo 1.2 '$V' > /srv/v", '[3/3] COPY app-1.2.tgz /srv/']);
+});
+
+test('stages the target does not reach are skipped', () => {
+  const p = plan('FROM alpine AS a\nRUN a\nFROM alpine AS b\nRUN b\nFROM alpine AS c\nCOPY --from=a /x /x\n');
+  assert.deepEqual(p.steps.map((s) => s.reachable), [true, true, false, false, true, true]);
+  const t = plan('FROM alpine AS a\nRUN a\nFROM alpine AS b\nRUN b\n', { target: 'a' });
+  assert.deepEqual(t.steps.map((s) => s.reachable), [true, true, false, false]);
+});
+
+test('metadata instructions change no key under BuildKit', () => {
+  const a = plan('FROM alpine\nRUN a\nLABEL x=1\nEXPOSE 80\nCMD ["a"]\nRUN b\n');
+  const b = plan('FROM alpine\nRUN a\nLABEL x=2\nEXPOSE 81\nCMD ["b"]\nRUN b\n');
+  assert.deepEqual(a.steps.map((s) => s.key), b.steps.map((s) => s.key));
+});
+
+test('ENV changes later RUN keys, not WORKDIR (a mkdir does not see the environment)', () => {
+  const a = plan('FROM alpine\nENV A=1\nWORKDIR /app\nRUN x\n');
+  const b = plan('FROM alpine\nENV A=2\nWORKDIR /app\nRUN x\n');
+  assert.equal(keyOf(a, 'WORKDIR'), keyOf(b, 'WORKDIR'));
+  assert.notEqual(keyOf(a, 'RUN x'), keyOf(b, 'RUN x'));
+});
+
+test('build args: a declared ARG with a value reaches every later RUN; an undeclared one reaches nothing', () => {
+  const text = 'ARG GLOBAL=g\nFROM alpine\nARG V=1\nRUN unrelated\n';
+  const base = plan(text);
+  assert.notEqual(keyOf(base, 'RUN unrelated'), keyOf(plan(text, { buildArgs: { V: '2' } }), 'RUN unrelated'));
+  assert.equal(keyOf(base, 'RUN unrelated'), keyOf(plan(text, { buildArgs: { NOT_DECLARED: 'x' } }), 'RUN unrelated'));
+  // A global ARG reaches a stage only when re-declared there.
+  assert.equal(keyOf(base, 'RUN unrelated'), keyOf(plan(text, { buildArgs: { GLOBAL: 'h' } }), 'RUN unrelated'));
+  const redeclared = 'ARG GLOBAL=g\nFROM alpine\nARG GLOBAL\nRUN unrelated\n';
+  assert.notEqual(keyOf(plan(redeclared), 'RUN unrelated'), keyOf(plan(redeclared, { buildArgs: { GLOBAL: 'h' } }), 'RUN unrelated'));
+});
+
+test('a base image that moved changes every key of the stage', () => {
+  const text = 'FROM node:20\nRUN a\n';
+  const moved = plan(text, { images: (r) => ({ id: `other-${r}`, env: [], workdir: '', user: '', shell: undefined }) });
+  const p = plan(text);
+  assert.notEqual(p.steps[0]?.key, moved.steps[0]?.key);
+  assert.notEqual(p.steps[1]?.key, moved.steps[1]?.key);
+});
+
+test('identical operations on the same parent are one vertex, named after the first', () => {
+  const p = plan('FROM alpine AS a\nWORKDIR /app\nRUN a\nFROM alpine AS b\nENV X=1\nWORKDIR /app\nCOPY --from=a /x /x\n');
+  const wd = p.steps.filter((s) => s.instruction.keyword === 'WORKDIR');
+  assert.equal(wd[1]?.dedupOf, wd[0]?.index);
+  assert.equal(wd[1]?.vertex, '[a 2/3] WORKDIR /app');
+});
+
+test('ADD of a URL is unknown without --checksum, known with it', () => {
+  const p = plan('FROM alpine\nADD https://example.com/x.tgz /x\nADD --checksum=sha256:abc https://example.com/y.tgz /y\n');
+  assert.match(p.steps[1]?.unknownReason ?? '', /URL/);
+  assert.ok(p.steps[2]?.key === undefined, 'after an unknown step the chain is unknown');
+  const q = plan('FROM alpine\nADD --checksum=sha256:abc https://example.com/y.tgz /y\n');
+  assert.ok(q.steps[1]?.key !== undefined);
+});
+
+test('COPY --link keeps its parent unless the worker has merge ops', () => {
+  const text = (x: string): string => `FROM alpine\nRUN ${x}\nCOPY --link a /a\n`;
+  assert.notEqual(keyOf(plan(text('one')), 'COPY'), keyOf(plan(text('two')), 'COPY'));
+  assert.equal(keyOf(plan(text('one'), { mergeOps: true }), 'COPY'), keyOf(plan(text('two'), { mergeOps: true }), 'COPY'));
+});
