@@ -31,7 +31,11 @@ export interface ContextSelection {
   missing: string[];
 }
 
-export type ContextSelector = (sources: readonly string[], options: { excludes: readonly string[]; parents: boolean }) => ContextSelection;
+export type ContextSelector = (
+  sources: readonly string[],
+  // literal: no wildcard expansion (bind mount sources).
+  options: { excludes: readonly string[]; parents: boolean; literal?: boolean },
+) => ContextSelection;
 
 export interface PlanOptions {
   target?: string | undefined;
@@ -48,6 +52,8 @@ export interface PlanOptions {
   mergeOps?: boolean;
   /** `--pull`: base images are resolved again at build time. */
   pull?: boolean;
+  /** Set when the engine cannot be asked about images: FROM steps are unknown for this reason. */
+  imagesUnavailable?: string | undefined;
 }
 
 export type StepKind = 'from' | 'run' | 'copy' | 'add' | 'workdir';
@@ -372,7 +378,10 @@ export function planBuild(ast: DockerfileAST, options: PlanOptions = {}): BuildP
       const platform = s.platform === undefined ? targetPlatform : tryWord(lex, s.platform, globalArgs);
       addStep('from', s.from, prefix(`FROM ${normalized}`), [normalized, imgId ?? null, platform],
         { text: s.from.original.trim(), base: imgId === undefined ? normalized : `${normalized} (${imgId})`, platform },
-        { unknown: options.pull === true ? `--pull: ${st.base.ref} is resolved again at build time` : undefined });
+        {
+          unknown: options.pull === true ? `--pull: ${st.base.ref} is resolved again at build time`
+            : options.imagesUnavailable !== undefined ? `${options.imagesUnavailable} (${st.base.ref})` : undefined,
+        });
     } else if (st.base.kind === 'scratch') {
       key = hashKey('scratch', targetPlatform);
     }
@@ -439,7 +448,7 @@ export function planBuild(ast: DockerfileAST, options: PlanOptions = {}): BuildP
                 unknown ??= 'the build context has not been read yet';
                 mounts.push([m, null]);
               } else {
-                selection = options.context([parsed.source ?? '.'], { excludes: [], parents: false });
+                selection = options.context([parsed.source ?? '.'], { excludes: [], parents: false, literal: true });
                 files = Object.fromEntries(selection.files.map((x) => [x.path, x.hash]));
                 mounts.push([m, selection.checksum]);
               }

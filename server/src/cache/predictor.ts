@@ -1,0 +1,163 @@
+/**
+ * The prediction engine end to end, shared by the CLI and the language server: hash the context,
+ * look up base images, plan the steps, compare with the recorded builds; and after a build, match
+ * BuildKit's vertices to the planned steps and record them.
+ */
+
+import * as path from 'node:path';
+import { parse, type DockerfileAST } from '../parser';
+import { ContextHasher, selectSources, type ContextSnapshot } from './contextHash';
+import type { ManifestStore } from './manifest';
+import { predict, type PredictionResult, type StepPrediction } from './predict';
+import { planBuild, type BuildPlan, type ImageInfo } from './steps';
+import type { BuildConfig, BuildRecord, StepRecord, StepResult, VertexResult } from './types';
+
+export type ImageResolver = (refs: readonly string[]) => Promise<Map<string, ImageInfo | undefined>>;
+
+export interface PredictionRun {
+  config: BuildConfig;
+  ast: DockerfileAST;
+  plan: BuildPlan;
+  result: PredictionResult;
+  snapshot: ContextSnapshot;
+  /** Messages for the user: manifest trouble, unreadable context files, an unknown target. */
+  problems: string[];
+  /** The newest recorded build of this configuration. */
+  lastBuild: BuildRecord | undefined;
+}
+
+export interface StepComparison {
+  prediction: StepPrediction;
+  actual: StepResult;
+  vertex: VertexResult | undefined;
+  /** Predicted hit/miss and BuildKit did otherwise. */
+  disagrees: boolean;
+}
+
+export interface PredictorOptions {
+  store: ManifestStore;
+  images: ImageResolver;
+  /** Whether the builder's worker supports merge ops (COPY --link independent of its parent). */
+  mergeOps?: boolean;
+  /** Set when the engine cannot be asked about images: FROM steps are then unknown, for this reason. */
+  imagesUnavailable?: string | undefined;
+  onHashProgress?: (done: number, total: number) => void;
+}
+
+export class Predictor {
+  private readonly hashers = new Map<string, ContextHasher>();
+
+  constructor(private readonly options: PredictorOptions) {}
+
+  /** One hasher per context and Dockerfile, so warm runs re-read only changed files. */
+  hasher(context: string, dockerfile: string): ContextHasher {
+    const id = `${context}\0${dockerfile}`;
+    let h = this.hashers.get(id);
+    if (h === undefined) {
+      h = new ContextHasher(context, {
+        dockerfile,
+        ...(this.options.onHashProgress === undefined ? {} : { onProgress: this.options.onHashProgress }),
+      });
+      this.hashers.set(id, h);
+    }
+    return h;
+  }
+
+  async run(config: BuildConfig, text: string, flags: { pull?: boolean } = {}): Promise<PredictionRun> {
+    const ast = parse(text);
+    const problems: string[] = [];
+    const snapshot = await this.hasher(config.context, config.dockerfile).snapshot();
+    problems.push(...snapshot.problems);
+    const planOptions = {
+      target: config.target,
+      buildArgs: config.buildArgs,
+      platform: config.platform,
+      // Nested symlinks in wildcard/--exclude/--parents selections are followed by BuildKit before
+      // v0.25 (Docker 26 ships 0.13): following them errs towards a miss, never a false hit.
+      context: (sources: readonly string[], o: { excludes: readonly string[]; parents: boolean; literal?: boolean }) =>
+        selectSources(snapshot, sources, { ...o, followNestedLinks: true }),
+      mergeOps: this.options.mergeOps ?? false,
+      pull: flags.pull ?? false,
+      imagesUnavailable: this.options.imagesUnavailable,
+    };
+    // First pass only to learn which images the plan needs.
+    const refs = planBuild(ast, planOptions).imageRefs;
+    const images = await this.options.images(refs);
+    const plan = planBuild(ast, { ...planOptions, images: (r) => images.get(r) });
+    problems.push(...plan.problems);
+    const loaded = await this.options.store.load(config);
+    if (loaded.problem !== undefined) problems.push(loaded.problem);
+    const known = await this.options.store.knownKeys(config.builder, config.engine);
+    const history = [...known.values()].sort((a, b) => b.time.localeCompare(a.time));
+    const result = predict(plan, known, history);
+    return { config, ast, plan, result, snapshot, problems, lastBuild: loaded.manifest?.builds[0] };
+  }
+
+  /** Matches BuildKit's vertices to the planned steps and records the build. */
+  async record(run: PredictionRun, outcome: { vertices: readonly VertexResult[]; success: boolean; durationMs: number }): Promise<{ record: BuildRecord; comparisons: StepComparison[] }> {
+    const comparisons = compare(run.result, outcome.vertices);
+    const steps: StepRecord[] = [];
+    for (const c of comparisons) {
+      const s = c.prediction.step;
+      if (!s.reachable || s.dedupOf !== undefined || s.key === undefined) continue;
+      steps.push({
+        key: s.key,
+        parentKey: s.parentKey,
+        vertex: s.vertex,
+        stage: s.stageName,
+        line: s.instruction.range.start.line + 1,
+        instruction: s.instruction.keyword.toUpperCase(),
+        inputs: s.inputs,
+        result: c.actual,
+        durationMs: c.vertex?.durationMs,
+      });
+    }
+    const record: BuildRecord = {
+      time: new Date().toISOString(),
+      engine: run.config.engine,
+      success: outcome.success,
+      steps,
+      totalMs: outcome.durationMs,
+    };
+    await this.options.store.record(run.config, record);
+    return { record, comparisons };
+  }
+}
+
+/** What BuildKit did with each predicted step. */
+export function compare(result: PredictionResult, vertices: readonly VertexResult[]): StepComparison[] {
+  const byName = new Map<string, VertexResult>();
+  for (const v of vertices) byName.set(v.name, v);
+  return result.steps.map((p) => {
+    const v = p.step.reachable ? byName.get(p.step.vertex) : undefined;
+    let actual: StepResult = 'not-run';
+    if (v !== undefined) {
+      if (v.error !== undefined) actual = 'failed';
+      else if (v.cached) actual = 'cached';
+      else if (v.completed) actual = 'built';
+    }
+    // A FROM vertex is resolved on every build and shown as cached only by some image stores: it
+    // tells nothing about the cache, so it never counts as a disagreement. A deduplicated step is
+    // judged once, on its first occurrence.
+    const judged = p.step.kind !== 'from' && p.step.dedupOf === undefined;
+    const disagrees = judged && ((p.prediction === 'hit' && actual === 'built') || (p.prediction === 'miss' && actual === 'cached'));
+    return { prediction: p, actual, vertex: v, disagrees };
+  });
+}
+
+/** The build configuration for a Dockerfile, with paths made absolute. */
+export function buildConfig(input: {
+  dockerfile: string; context?: string | undefined; target?: string | undefined; buildArgs?: Record<string, string>;
+  platform?: string | undefined; builder: string; engine?: 'buildkit' | 'legacy';
+}): BuildConfig {
+  const dockerfile = path.resolve(input.dockerfile);
+  return {
+    dockerfile,
+    context: path.resolve(input.context ?? path.dirname(dockerfile)),
+    target: input.target === '' ? undefined : input.target,
+    buildArgs: input.buildArgs ?? {},
+    platform: input.platform === '' ? undefined : input.platform,
+    builder: input.builder,
+    engine: input.engine ?? 'buildkit',
+  };
+}
