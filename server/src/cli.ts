@@ -1,26 +1,53 @@
 /**
  * The command line: the same engine as the language server, for terminals and CI.
- *   dockerfile-cache-lens parse [-f Dockerfile] [--json | --dump]
+ *   dockerfile-cache-lens parse   [-f Dockerfile] [--json | --dump]
+ *   dockerfile-cache-lens predict [options] [CONTEXT]
+ *   dockerfile-cache-lens build   [options] [CONTEXT] [-- docker build args]
  */
 
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { dumpAST, parse, splitStages, type DockerfileAST, type Instruction } from './parser';
+import { probeDocker, runBuild, type DockerReady } from './build/docker';
+import { inspectImages } from './build/images';
+import { ManifestStore } from './cache/manifest';
+import { Predictor, buildConfig, type PredictionRun, type StepComparison } from './cache/predictor';
+import type { StepPrediction } from './cache/predict';
 
 const USAGE = `Usage: dockerfile-cache-lens <command> [options]
 
 Commands:
-  parse [-f Dockerfile] [--json | --dump]   Show how BuildKit reads the Dockerfile: stages,
-                                            instructions with their lines, flags and arguments,
-                                            and every syntax error. --dump prints BuildKit's own
-                                            AST dump format; --json the full tree with ranges.
-Options:
-  -f, --file PATH   The Dockerfile (default: ./Dockerfile)
-  -h, --help        Show this help
+  predict [options] [CONTEXT]   Say, before building, which steps BuildKit will take from its
+                                cache, which will run again and why.
+  build [options] [CONTEXT] [-- docker build args]
+                                Build with docker buildx (progress as it comes), record what
+                                BuildKit did, and compare it with the prediction.
+  parse [-f Dockerfile] [--json | --dump]
+                                Show how BuildKit reads the Dockerfile (--dump: BuildKit's own
+                                AST dump format; --json: the full tree with ranges).
+
+Options of predict and build:
+  -f, --file PATH          The Dockerfile (default: CONTEXT/Dockerfile)
+  --target STAGE           Build this stage (default: the last one)
+  --build-arg K=V          A build argument (repeatable)
+  --platform P             Target platform, e.g. linux/amd64
+  --manifest DIR           Where recorded builds live (default: the user's cache directory)
+  --json                   Machine-readable output on stdout
+  --pull                   (predict) base images will be pulled again: FROM is unknown
+  -t, --tag NAME           (build) name the image
+  --no-cache               (build) build without the cache
+  -h, --help               Show this help
+
+CONTEXT defaults to the current directory. Docker is reached exactly as the docker CLI reaches it
+(DOCKER_HOST, DOCKER_CONTEXT, the current context, BUILDX_BUILDER), so a remote engine or builder
+works as a local one.
 `;
 
 /** Exit codes a script can act on. */
-export const EXIT = { ok: 0, problems: 1, usage: 2, notFound: 3 } as const;
+export const EXIT = { ok: 0, problems: 1, usage: 2, notFound: 3, docker: 4, buildFailed: 5, cancelled: 130 } as const;
+
+type Out = NodeJS.WritableStream;
 
 function describe(inst: Instruction): string {
   const lines = inst.range.start.line === inst.range.end.line
@@ -35,7 +62,7 @@ function describe(inst: Instruction): string {
   return `  ${lines.padStart(7)}  ${inst.keyword.toUpperCase()}${flags === '' ? '' : ' ' + flags} ${args}${form}${heredocs}`;
 }
 
-function printReadable(file: string, ast: DockerfileAST, out: NodeJS.WritableStream): void {
+function printParse(file: string, ast: DockerfileAST, out: Out): void {
   const { metaArgs, stages } = splitStages(ast);
   out.write(`${file}: ${ast.instructions.length} instruction(s), ${stages.length} stage(s), escape character ${ast.escapeToken}\n`);
   for (const d of ast.directives) out.write(`  directive ${d.name}=${d.value}\n`);
@@ -48,60 +75,274 @@ function printReadable(file: string, ast: DockerfileAST, out: NodeJS.WritableStr
     out.write(describe(s.from) + '\n');
     for (const c of s.commands) out.write(describe(c) + '\n');
   }
+  printProblems(file, ast, out);
+}
+
+function printProblems(file: string, ast: DockerfileAST, out: Out): void {
   for (const p of ast.problems) {
     out.write(`${file}:${p.range.start.line + 1}:${p.range.start.character + 1}: ${p.severity}: ${p.message} [${p.code}]\n`);
   }
 }
 
-export function main(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): number {
-  const [command, ...rest] = argv;
-  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
-    out.write(USAGE);
-    return command === undefined ? EXIT.usage : EXIT.ok;
+interface CommonOptions {
+  file?: string; target?: string; 'build-arg'?: string[]; platform?: string; manifest?: string; json?: boolean; pull?: boolean;
+  tag?: string; 'no-cache'?: boolean; dump?: boolean; help?: boolean;
+}
+
+function parseCommon(args: string[]): { values: CommonOptions; positionals: string[]; passthrough: string[] } {
+  const dd = args.indexOf('--');
+  const own = dd < 0 ? args : args.slice(0, dd);
+  const passthrough = dd < 0 ? [] : args.slice(dd + 1);
+  const { values, positionals } = parseArgs({
+    args: own,
+    allowPositionals: true,
+    options: {
+      file: { type: 'string', short: 'f' },
+      target: { type: 'string' },
+      'build-arg': { type: 'string', multiple: true },
+      platform: { type: 'string' },
+      manifest: { type: 'string' },
+      json: { type: 'boolean' },
+      pull: { type: 'boolean' },
+      tag: { type: 'string', short: 't' },
+      'no-cache': { type: 'boolean' },
+      dump: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  return { values, positionals, passthrough };
+}
+
+function buildArgsOf(list: string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of list ?? []) {
+    const eq = kv.indexOf('=');
+    // `--build-arg K` takes K from the environment, as docker does.
+    if (eq < 0) {
+      const v = process.env[kv];
+      if (v !== undefined) out[kv] = v;
+    } else {
+      out[kv.slice(0, eq)] = kv.slice(eq + 1);
+    }
   }
-  if (command !== 'parse') {
-    err.write(`dockerfile-cache-lens: unknown command '${command}'\n\n${USAGE}`);
-    return EXIT.usage;
-  }
-  let values: { file?: string; json?: boolean; dump?: boolean; help?: boolean };
-  let positionals: string[];
+  return out;
+}
+
+function readDockerfile(file: string, err: Out): string | undefined {
   try {
-    ({ values, positionals } = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      options: {
-        file: { type: 'string', short: 'f' },
-        json: { type: 'boolean' },
-        dump: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (e) {
-    err.write(`dockerfile-cache-lens: ${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
-    return EXIT.usage;
-  }
-  if (values.help === true) {
-    out.write(USAGE);
-    return EXIT.ok;
-  }
-  const file = values.file ?? positionals[0] ?? 'Dockerfile';
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
+    return fs.readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     err.write(code === 'ENOENT'
       ? `dockerfile-cache-lens: Dockerfile not found: ${file} (use -f to name another file)\n`
       : `dockerfile-cache-lens: cannot read ${file}: ${e instanceof Error ? e.message : String(e)}\n`);
-    return EXIT.notFound;
+    return undefined;
   }
+}
+
+const ICON: Record<string, string> = { hit: '✓', miss: '↻', unknown: '?', skipped: '–' };
+
+function seconds(ms: number | undefined): number | null {
+  return ms === undefined ? null : Math.round(ms / 100) / 10;
+}
+
+function stepJson(p: StepPrediction): Record<string, unknown> {
+  const s = p.step;
+  return {
+    vertex: s.vertex,
+    stage: s.stageName,
+    line: s.instruction.range.start.line + 1,
+    endLine: s.instruction.range.end.line + 1,
+    instruction: s.instruction.keyword.toUpperCase(),
+    prediction: p.prediction,
+    reason: p.reason,
+    details: p.details,
+    estimatedSeconds: p.prediction === 'miss' || p.prediction === 'unknown' ? seconds(p.estimatedMs) : null,
+    ...(s.dedupOf === undefined ? {} : { sameVertexAs: s.dedupOf }),
+  };
+}
+
+function printPrediction(run: PredictionRun, out: Out): void {
+  for (const p of run.result.steps) {
+    if (p.step.dedupOf !== undefined) continue;
+    const est = p.prediction === 'miss' && p.estimatedMs !== undefined ? ` ~${seconds(p.estimatedMs)} s` : '';
+    const why = p.prediction === 'hit' ? 'cached' : p.reason;
+    out.write(`${ICON[p.prediction] ?? ' '} ${p.step.vertex.padEnd(60)}  ${why}${est}\n`);
+  }
+  const c = run.result.counts;
+  const total = c.hit + c.miss + c.unknown;
+  out.write(`\n${c.hit} of ${total} steps cached, ${c.miss} will run, ${c.unknown} unknown`
+    + (c.miss > 0 ? ` · rebuild ~${seconds(run.result.estimatedRebuildMs) ?? 0} s` : '') + '\n');
+}
+
+interface EngineSetup { predictor: Predictor; docker: DockerReady | undefined; builder: string; warnings: string[] }
+
+async function setupEngine(manifestDir: string | undefined, needDocker: boolean, err: Out): Promise<EngineSetup | undefined> {
+  const info = await probeDocker(process.env);
+  const warnings: string[] = [];
+  let builder: string;
+  let docker: DockerReady | undefined;
+  if (info.ok) {
+    docker = info;
+    builder = info.builder;
+    for (const n of info.notes) warnings.push(n.message);
+  } else {
+    if (needDocker) {
+      err.write(`dockerfile-cache-lens: ${info.problem.message}${info.problem.detail === undefined ? '' : `\n  ${info.problem.detail}`}\n`);
+      return undefined;
+    }
+    warnings.push(`${info.problem.message} Base images cannot be checked: FROM steps are unknown.`);
+    builder = `${info.endpoint ?? 'unknown'}|builder=default|driver=docker`;
+  }
+  const store = new ManifestStore(manifestDir);
+  const reachable = info.ok;
+  const predictor = new Predictor({
+    store,
+    images: async (refs) => (reachable ? inspectImages(refs, process.env) : new Map()),
+    imagesUnavailable: reachable ? undefined : 'the Docker engine cannot be asked which image this tag points to',
+    mergeOps: docker?.mergeOps ?? false,
+  });
+  return { predictor, docker, builder, warnings };
+}
+
+async function predictOrBuild(command: 'predict' | 'build', rest: string[], out: Out, err: Out): Promise<number> {
+  let parsed: ReturnType<typeof parseCommon>;
+  try {
+    parsed = parseCommon(rest);
+  } catch (e) {
+    err.write(`dockerfile-cache-lens: ${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  const { values, positionals, passthrough } = parsed;
+  if (values.help === true) {
+    out.write(USAGE);
+    return EXIT.ok;
+  }
+  const context = path.resolve(positionals[0] ?? '.');
+  const file = path.resolve(values.file ?? path.join(context, 'Dockerfile'));
+  const text = readDockerfile(file, err);
+  if (text === undefined) return EXIT.notFound;
+  const setup = await setupEngine(values.manifest, command === 'build', err);
+  if (setup === undefined) return EXIT.docker;
+  for (const w of setup.warnings) err.write(`dockerfile-cache-lens: ${w}\n`);
+  const config = buildConfig({
+    dockerfile: file, context, target: values.target, buildArgs: buildArgsOf(values['build-arg']),
+    platform: values.platform, builder: setup.builder,
+  });
+  const run = await setup.predictor.run(config, text, { pull: values.pull === true });
+  for (const p of run.problems) err.write(`dockerfile-cache-lens: ${p}\n`);
+  const syntaxErrors = run.ast.problems.filter((p) => p.severity === 'error');
+  if (syntaxErrors.length > 0) {
+    printProblems(path.relative(process.cwd(), file) || file, run.ast, err);
+    return EXIT.problems;
+  }
+
+  if (command === 'predict') {
+    if (values.json === true) {
+      out.write(JSON.stringify({
+        steps: run.result.steps.filter((p) => p.step.dedupOf === undefined).map(stepJson),
+        estimatedRebuildSeconds: seconds(run.result.estimatedRebuildMs) ?? 0,
+        problems: run.problems,
+      }, null, 2) + '\n');
+    } else {
+      printPrediction(run, out);
+    }
+    return EXIT.ok;
+  }
+
+  const docker = setup.docker as DockerReady;
+  const handle = runBuild({
+    dockerfile: file, context, target: config.target, buildArgs: config.buildArgs, platform: config.platform,
+    noCache: values['no-cache'] === true, tag: values.tag, extraArgs: passthrough,
+    buildx: docker.buildxVersion !== undefined, env: process.env, docker: docker.docker,
+  });
+  const onSignal = (): void => handle.cancel();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  handle.onOutput((t) => err.write(t));
+  const outcome = await handle.result;
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+
+  const { comparisons } = await setup.predictor.record(run, outcome);
+  const disagreements = comparisons.filter((c) => c.disagrees);
+  if (values.json === true) {
+    out.write(JSON.stringify({
+      success: outcome.success,
+      cancelled: outcome.cancelled,
+      exitCode: outcome.exitCode,
+      durationSeconds: seconds(outcome.durationMs),
+      steps: comparisons.filter((c) => c.prediction.step.dedupOf === undefined).map((c: StepComparison) => ({
+        ...stepJson(c.prediction), actual: c.actual, ...(c.vertex?.durationMs === undefined ? {} : { seconds: seconds(c.vertex.durationMs) }),
+      })),
+      vertices: outcome.vertices.map((v) => ({ name: v.name, cached: v.cached, error: v.error ?? null })),
+      error: outcome.errorMessage ?? null,
+    }, null, 2) + '\n');
+  } else {
+    for (const d of disagreements) {
+      err.write(`dockerfile-cache-lens: predicted ${d.prediction.prediction} (${d.prediction.reason}) but BuildKit ${d.actual === 'cached' ? 'used the cache' : 'rebuilt'}: ${d.prediction.step.vertex}\n`);
+    }
+    const cached = comparisons.filter((c) => c.actual === 'cached' && c.prediction.step.dedupOf === undefined).length;
+    const ran = comparisons.filter((c) => c.actual === 'built' && c.prediction.step.dedupOf === undefined).length;
+    out.write(`${outcome.success ? 'built' : outcome.cancelled ? 'cancelled' : 'failed'}: ${cached} step(s) cached, ${ran} run, in ${seconds(outcome.durationMs) ?? 0} s`
+      + `${disagreements.length > 0 ? `; ${disagreements.length} step(s) differed from the prediction` : ''}\n`);
+  }
+  if (outcome.cancelled) return EXIT.cancelled;
+  if (!outcome.success) {
+    const failed = outcome.failedVertex;
+    err.write(`dockerfile-cache-lens: build failed${failed === undefined ? '' : ` at ${failed.name}`}: ${outcome.errorMessage ?? failed?.error ?? `docker exited with ${outcome.exitCode ?? 'a signal'}`}\n`);
+    return EXIT.buildFailed;
+  }
+  return EXIT.ok;
+}
+
+function parseCommand(rest: string[], out: Out, err: Out): number {
+  let parsed: ReturnType<typeof parseCommon>;
+  try {
+    parsed = parseCommon(rest);
+  } catch (e) {
+    err.write(`dockerfile-cache-lens: ${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  const { values, positionals } = parsed;
+  if (values.help === true) {
+    out.write(USAGE);
+    return EXIT.ok;
+  }
+  const file = values.file ?? positionals[0] ?? 'Dockerfile';
+  const text = readDockerfile(file, err);
+  if (text === undefined) return EXIT.notFound;
   const ast = parse(text);
   if (values.json === true) out.write(JSON.stringify(ast, null, 2) + '\n');
   else if (values.dump === true) out.write(dumpAST(ast));
-  else printReadable(file, ast, out);
+  else printParse(file, ast, out);
   return ast.problems.some((p) => p.severity === 'error') ? EXIT.problems : EXIT.ok;
 }
 
-if (require.main === module) {
-  process.exitCode = main(process.argv.slice(2));
+export async function main(argv: string[], out: Out = process.stdout, err: Out = process.stderr): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+    out.write(USAGE);
+    return command === undefined ? EXIT.usage : EXIT.ok;
+  }
+  switch (command) {
+    case 'parse': return parseCommand(rest, out, err);
+    case 'predict':
+    case 'build': return predictOrBuild(command, rest, out, err);
+    default:
+      err.write(`dockerfile-cache-lens: unknown command '${command}'\n\n${USAGE}`);
+      return EXIT.usage;
+  }
 }
+
+/** Runs the CLI and sets the exit code; never leaves an exception unreported. */
+export function runMain(argv: string[]): void {
+  main(argv).then((code) => {
+    process.exitCode = code;
+  }, (e: unknown) => {
+    process.stderr.write(`dockerfile-cache-lens: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 70;
+  });
+}
+
+if (require.main === module) runMain(process.argv.slice(2));
