@@ -120,3 +120,32 @@ test('COPY --link keeps its parent unless the worker has merge ops', () => {
   assert.notEqual(keyOf(plan(text('one')), 'COPY'), keyOf(plan(text('two')), 'COPY'));
   assert.equal(keyOf(plan(text('one'), { mergeOps: true }), 'COPY'), keyOf(plan(text('two'), { mergeOps: true }), 'COPY'));
 });
+
+test('RUN sees WORKDIR as written (/src/app/ is not /src/app), the mkdir sees it cleaned', () => {
+  const a = plan('FROM alpine\nWORKDIR /src/app\nRUN make\n');
+  const b = plan('FROM alpine\nWORKDIR /src/app/\nRUN make\n');
+  assert.equal(keyOf(a, 'WORKDIR'), keyOf(b, 'WORKDIR'));
+  assert.notEqual(keyOf(a, 'RUN make'), keyOf(b, 'RUN make'));
+});
+
+test('two tags of one image are the same base', () => {
+  const sameImage: PlanOptions['images'] = () => ({ id: 'sha256:one', env: [], workdir: '', user: '', shell: undefined });
+  const a = plan('FROM node:20-alpine\nRUN x\n', { images: sameImage });
+  const b = plan('FROM node:18-alpine\nRUN x\n', { images: sameImage });
+  assert.equal(keyOf(a, 'RUN x'), keyOf(b, 'RUN x'));
+  assert.notEqual(a.steps[0]?.vertex, b.steps[0]?.vertex, 'the names still show the tag');
+});
+
+test("a cache mount's id and sharing do not change the key; its target does", () => {
+  const k = (m: string): string | undefined => keyOf(plan(`FROM alpine\nRUN --mount=${m} npm ci\n`), 'npm ci');
+  assert.equal(k('type=cache,target=/root/.npm'), k('type=cache,id=npm2,target=/root/.npm'));
+  assert.equal(k('type=cache,target=/root/.npm'), k('type=cache,target=/root/.npm,sharing=locked'));
+  assert.notEqual(k('type=cache,target=/root/.npm'), k('type=cache,target=/root/.cache'));
+});
+
+test('a RUN --mount reads a state of its own: a single stage then shows its stage word', () => {
+  assert.deepEqual(names(plan('FROM alpine\nRUN --mount=type=cache,target=/c make\n')), [
+    '[stage-0 1/2] FROM docker.io/library/alpine:latest',
+    '[stage-0 2/2] RUN --mount=type=cache,target=/c make',
+  ]);
+});

@@ -184,10 +184,20 @@ function tryWord(lex: ShellLex, word: string, env: ShellEnv): string {
   }
 }
 
-/** system.NormalizeWorkdir for Linux. */
+/**
+ * system.NormalizeWorkdir for Linux: a relative path is joined (and so cleaned), an absolute one is
+ * kept as written — `/src/app/` stays with its slash, and RUN's working directory (part of its
+ * key) is that string.
+ */
 function normalizeWorkdir(current: string, next: string): string {
-  const joined = next.startsWith('/') ? next : path.posix.join(current === '' ? '/' : current, next);
-  return path.posix.normalize(joined).replace(/(.)\/$/, '$1');
+  const parent = current === '' ? '/' : current;
+  if (next === '') return parent;
+  return next.startsWith('/') ? next : path.posix.join(parent.startsWith('/') ? parent : `/${parent}`, next);
+}
+
+/** The directory a WORKDIR's mkdir creates: file ops clean their paths. */
+function cleanPath(p: string): string {
+  return path.posix.normalize(p).replace(/(.)\/$/, '$1');
 }
 
 function isURL(s: string): boolean {
@@ -275,7 +285,13 @@ export function planBuild(ast: DockerfileAST, options: PlanOptions = {}): BuildP
       if (kw === 'run') {
         for (const m of flagValues(inst, 'mount')) {
           const mount = m.flagValue === undefined ? undefined : parseMount(m.flagValue).mount;
-          if (mount?.from !== undefined) froms.push(mount.from);
+          if (mount === undefined) continue;
+          // BuildKit's detectRunMount: a mount reads its `from` (scratch when none) by stage name.
+          const from = mount.from ?? 'scratch';
+          const byName = stageIndexByName.get(from.toLowerCase());
+          if (byName !== undefined) out.add(byName);
+          else if (mount.from !== undefined && /^\d+$/.test(from) && Number(from) < stages.length) out.add(Number(from));
+          else extraImages.add(from);
         }
       }
       for (const f of froms) {
@@ -293,7 +309,7 @@ export function planBuild(ast: DockerfileAST, options: PlanOptions = {}): BuildP
     for (const d of deps[i] ?? []) mark(d);
   };
   mark(target);
-  // A build of a single stage (and no image read by --from) has no stage word in its progress names.
+  // A build of a single stage (no image read by COPY --from, no RUN --mount) has no stage word in its names.
   const singleState = stages.length + extraImages.size === 1;
 
   const steps: PlannedStep[] = [];
@@ -376,7 +392,8 @@ export function planBuild(ast: DockerfileAST, options: PlanOptions = {}): BuildP
       const normalized = st.base.normalized;
       const imgId = image?.id;
       const platform = s.platform === undefined ? targetPlatform : tryWord(lex, s.platform, globalArgs);
-      addStep('from', s.from, prefix(`FROM ${normalized}`), [normalized, imgId ?? null, platform],
+      // Keyed by the image, not the tag: two tags of one image are the same base to BuildKit.
+      addStep('from', s.from, prefix(`FROM ${normalized}`), [imgId ?? normalized, platform],
         { text: s.from.original.trim(), base: imgId === undefined ? normalized : `${normalized} (${imgId})`, platform },
         {
           unknown: options.pull === true ? `--pull: ${st.base.ref} is resolved again at build time`
@@ -419,7 +436,7 @@ export function planBuild(ast: DockerfileAST, options: PlanOptions = {}): BuildP
         case 'workdir': {
           workdir = normalizeWorkdir(workdir, expand(inst.args[0]?.value ?? ''));
           if (workdir !== '/') {
-            addStep('workdir', inst, prefix(uppercaseCmd(expand(inst.original.trim()))), [workdir, user],
+            addStep('workdir', inst, prefix(uppercaseCmd(expand(inst.original.trim()))), [cleanPath(workdir), user],
               { text: inst.original.trim(), workdir, user });
           }
           break;
@@ -551,7 +568,7 @@ export function planBuild(ast: DockerfileAST, options: PlanOptions = {}): BuildP
   function imageKey(ref: string): string | undefined {
     const normalized = normalizeImageRef(ref);
     const info = lookupImage(normalized);
-    return info === undefined ? undefined : hashKey('image', normalized, info.id);
+    return info === undefined ? undefined : hashKey('image', info.id);
   }
 }
 
@@ -587,6 +604,9 @@ function runStep(inst: Instruction, shell: string[]): { args: string[]; inline: 
 
 function mountKey(m: Mount, workdir: string): unknown[] {
   const target = m.target === undefined ? '' : m.target.startsWith('/') ? m.target : path.posix.join(workdir, m.target);
-  const opts = m.options.filter(([k]) => !['target', 'dst', 'destination'].includes(k)).sort((a, b) => a[0].localeCompare(b[0]));
+  // A cache mount's id and sharing never reach the key: BuildKit clears them unless they are the
+  // defaults derived from the target, which is in the key anyway (exec.go checkShouldClearCacheOpts).
+  const dropped = m.type === 'cache' ? ['target', 'dst', 'destination', 'id', 'sharing'] : ['target', 'dst', 'destination'];
+  const opts = m.options.filter(([k]) => !dropped.includes(k)).sort((a, b) => a[0].localeCompare(b[0]));
   return [m.type, target, m.readOnly, opts];
 }

@@ -1,0 +1,99 @@
+/**
+ * Differential suite: the CLI's predictions against a real BuildKit (the private engine of
+ * scripts/engine.sh), scenario by scenario, vertex by vertex. Fails on any false hit, false miss
+ * or name mismatch; writes test-output/accuracy.json (then `node --import tsx scripts/accuracy-doc.ts`
+ * writes docs/accuracy.md).
+ *
+ *   node --import tsx --test test/engine/differential.test.ts
+ *   DCL_DIFF_ONLY=chown   (only scenarios whose name contains it)   DCL_DIFF_KEEP=1 (keep temp dirs)
+ */
+
+import * as assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  compareSteps, DifferentialSuite, formatProblems, problemsOf, unavailableReason, writeReport,
+  type EditResult, type PredictStep,
+} from '../helpers/differential';
+import { DROPPED, EDIT_KINDS, SCENARIOS, type EditKind } from './scenarios';
+
+const FILTER = process.env.DCL_DIFF_ONLY;
+const selected = FILTER === undefined ? SCENARIOS : SCENARIOS.filter((s) => s.name.includes(FILTER));
+
+describe('differential scenarios (static checks)', () => {
+  test('at least 45 scenarios with unique names, each with 1-3 edits', () => {
+    assert.ok(SCENARIOS.length >= 45, `${SCENARIOS.length} scenarios`);
+    assert.equal(new Set(SCENARIOS.map((s) => s.name)).size, SCENARIOS.length);
+    for (const s of SCENARIOS) assert.ok(s.edits.length >= 1 && s.edits.length <= 3, s.name);
+  });
+
+  test('every edit kind is covered, no scenario uses # syntax', () => {
+    const covered = new Set<EditKind>(SCENARIOS.flatMap((s) => s.edits.flatMap((e) => e.kinds)));
+    covered.add('initial');
+    const missing = (Object.keys(EDIT_KINDS) as EditKind[]).filter((k) => !covered.has(k));
+    assert.deepEqual(missing, []);
+    for (const s of SCENARIOS) assert.ok(!/^#\s*syntax\s*=/im.test(s.dockerfile), s.name);
+  });
+
+  test('the comparison classifies steps and name mismatches', () => {
+    const step = (vertex: string, prediction: PredictStep['prediction'], instruction = 'RUN'): PredictStep =>
+      ({ vertex, stage: 's', line: 1, instruction, prediction, reason: 'r' });
+    const { rows, otherVertices } = compareSteps(
+      [
+        step('[s 1/6] FROM docker.io/library/alpine:latest', 'hit', 'FROM'),
+        step('[s 2/6] RUN a', 'hit'),
+        step('[s 3/6] RUN b', 'hit'),
+        step('[s 4/6] RUN c', 'miss'),
+        step('[s 5/6] RUN d', 'unknown'),
+        step('[s 6/6] RUN e', 'miss'),
+        step('[t 2/2] RUN f', 'skipped'),
+        step('[u 2/2] RUN g', 'skipped'),
+        step('[v 1/2] FROM docker.io/library/busybox:latest', 'miss', 'FROM'),
+      ],
+      [
+        { name: '[internal] load build context', cached: false },
+        { name: '[s 1/6] FROM docker.io/library/alpine:latest', cached: false },
+        { name: '[s 2/6] RUN a', cached: true },
+        { name: '[s 3/6] RUN b', cached: false },
+        { name: '[s 4/6] RUN c', cached: true },
+        { name: '[s 5/6] RUN d', cached: false },
+        { name: '[s 6/6] RUN  e', cached: false },
+        { name: '[u 2/2] RUN g', cached: false },
+        { name: 'exporting to image', cached: false },
+        { name: '[1/3] FROM docker.io/library/node:20', cached: true },
+      ],
+    );
+    assert.deepEqual(rows.map((r) => r.outcome), [
+      'base-image', 'agreed', 'false-hit', 'false-miss', 'unknown', 'not-printed', 'skipped', 'skipped-but-run', 'base-image', 'not-predicted',
+    ]);
+    assert.deepEqual(otherVertices, ['exporting to image', '[1/3] FROM docker.io/library/node:20']);
+  });
+});
+
+const skip = unavailableReason();
+
+describe('differential: predictions vs a real BuildKit', { skip: skip ?? false }, () => {
+  let suite: DifferentialSuite | undefined;
+  const all: EditResult[] = [];
+
+  before(async () => {
+    suite = await DifferentialSuite.start();
+  });
+
+  after(() => {
+    if (suite === undefined) return;
+    writeReport(suite.report(selected, DROPPED, FILTER));
+    const problems = all.filter((r) => problemsOf(r).length > 0);
+    if (problems.length > 0) console.error(`\n=== differential: ${problems.length} edit(s) with disagreements ===\n${formatProblems(problems)}\n`);
+    suite.dispose();
+  });
+
+  for (const s of selected) {
+    test(s.name, async () => {
+      assert.ok(suite !== undefined, 'the suite did not start');
+      const results = await suite.run(s);
+      all.push(...results);
+      const text = formatProblems(results);
+      if (text !== '') assert.fail(`\n${text}`);
+    });
+  }
+});
