@@ -93,6 +93,7 @@ export function predict(plan: BuildPlan, known: ReadonlyMap<string, StepRecord>,
   const out: StepPrediction[] = [];
   const byStep = new Map<number, StepPrediction>();
   const stageFullyHit = new Map<number, boolean>();
+  const seenInPlan = new Set<string>();
   const targetName = plan.stages[plan.target]?.displayName ?? '';
 
   const durationFor = (s: PlannedStep): number | undefined => {
@@ -112,6 +113,9 @@ export function predict(plan: BuildPlan, known: ReadonlyMap<string, StepRecord>,
     } else if (step.dedupOf !== undefined && byStep.has(step.dedupOf)) {
       const first = byStep.get(step.dedupOf) as StepPrediction;
       p = { ...first, step, details: [...first.details, `BuildKit runs this once, as ${first.step.vertex}`] };
+    } else if (step.key !== undefined && step.reachable && seenInPlan.has(step.key)) {
+      // The legacy builder serves a repeated step from the one this same build just made.
+      p = { step, prediction: 'hit', reason: 'the same step runs earlier in this build', details: [], estimatedMs: undefined };
     } else if (parentOutcome === 'miss' && !step.independent) {
       p = { step, prediction: 'miss', reason: 'previous step rebuilds', details: [], estimatedMs: durationFor(step) };
     } else if (step.key === undefined) {
@@ -133,6 +137,7 @@ export function predict(plan: BuildPlan, known: ReadonlyMap<string, StepRecord>,
     }
     out.push(p);
     byStep.set(step.index, p);
+    if (step.key !== undefined && step.reachable && step.dedupOf === undefined) seenInPlan.add(step.key);
     if (step.reachable) {
       const prev = stageFullyHit.get(step.stage) ?? baseStageOutcome(plan, step.stage, stageFullyHit, byStep) !== 'miss';
       stageFullyHit.set(step.stage, prev && p.prediction === 'hit');

@@ -9,6 +9,7 @@ import { parse, type DockerfileAST } from '../parser';
 import { ContextHasher, selectSources, type ContextSnapshot } from './contextHash';
 import type { ManifestStore } from './manifest';
 import { predict, type PredictionResult, type StepPrediction } from './predict';
+import { planLegacyBuild } from './legacySteps';
 import { planBuild, type BuildPlan, type ImageInfo } from './steps';
 import type { BuildConfig, BuildRecord, StepRecord, StepResult, VertexResult } from './types';
 
@@ -50,23 +51,28 @@ export class Predictor {
   constructor(private readonly options: PredictorOptions) {}
 
   /** One hasher per context and Dockerfile, so warm runs re-read only changed files. */
-  hasher(context: string, dockerfile: string): ContextHasher {
+  hasher(context: string, dockerfile: string, onProgress?: (done: number, total: number) => void): ContextHasher {
     const id = `${context}\0${dockerfile}`;
     let h = this.hashers.get(id);
     if (h === undefined) {
-      h = new ContextHasher(context, {
-        dockerfile,
-        ...(this.options.onHashProgress === undefined ? {} : { onProgress: this.options.onHashProgress }),
-      });
+      const progress = onProgress ?? this.options.onHashProgress;
+      h = new ContextHasher(context, { dockerfile, ...(progress === undefined ? {} : { onProgress: progress }) });
       this.hashers.set(id, h);
     }
     return h;
   }
 
-  async run(config: BuildConfig, text: string, flags: { pull?: boolean } = {}): Promise<PredictionRun> {
+  /** Recorded steps of every build on this builder, newest first (for reasons and rules). */
+  async history(config: BuildConfig): Promise<StepRecord[]> {
+    const known = await this.options.store.knownKeys(config.builder, config.engine);
+    return [...known.values()].sort((a, b) => b.time.localeCompare(a.time));
+  }
+
+  /** `snapshot`: a context snapshot the caller already holds (the language server keeps one between keystrokes). */
+  async run(config: BuildConfig, text: string, flags: { pull?: boolean; snapshot?: ContextSnapshot | undefined } = {}): Promise<PredictionRun> {
     const ast = parse(text);
     const problems: string[] = [];
-    const snapshot = await this.hasher(config.context, config.dockerfile).snapshot();
+    const snapshot = flags.snapshot ?? await this.hasher(config.context, config.dockerfile).snapshot();
     problems.push(...snapshot.problems);
     const planOptions = {
       target: config.target,
@@ -81,9 +87,10 @@ export class Predictor {
       imagesUnavailable: this.options.imagesUnavailable,
     };
     // First pass only to learn which images the plan needs.
-    const refs = planBuild(ast, planOptions).imageRefs;
+    const planner = config.engine === 'legacy' ? planLegacyBuild : planBuild;
+    const refs = planner(ast, planOptions).imageRefs;
     const images = await this.options.images(refs);
-    const plan = planBuild(ast, { ...planOptions, images: (r) => images.get(r) });
+    const plan = planner(ast, { ...planOptions, images: (r) => images.get(r) });
     problems.push(...plan.problems);
     const loaded = await this.options.store.load(config);
     if (loaded.problem !== undefined) problems.push(loaded.problem);
