@@ -33,6 +33,8 @@ Options of predict and build:
   --build-arg K=V          A build argument (repeatable)
   --platform P             Target platform, e.g. linux/amd64
   --manifest DIR           Where recorded builds live (default: the user's cache directory)
+  --engine buildkit|legacy Whose cache to predict: BuildKit (default) or the legacy
+                           builder (DOCKER_BUILDKIT=0)
   --json                   Machine-readable output on stdout
   --pull                   (predict) base images will be pulled again: FROM is unknown
   -t, --tag NAME           (build) name the image
@@ -86,7 +88,7 @@ function printProblems(file: string, ast: DockerfileAST, out: Out): void {
 
 interface CommonOptions {
   file?: string; target?: string; 'build-arg'?: string[]; platform?: string; manifest?: string; json?: boolean; pull?: boolean;
-  tag?: string; 'no-cache'?: boolean; dump?: boolean; help?: boolean;
+  tag?: string; 'no-cache'?: boolean; dump?: boolean; help?: boolean; engine?: string;
 }
 
 function parseCommon(args: string[]): { values: CommonOptions; positionals: string[]; passthrough: string[] } {
@@ -107,6 +109,7 @@ function parseCommon(args: string[]): { values: CommonOptions; positionals: stri
       tag: { type: 'string', short: 't' },
       'no-cache': { type: 'boolean' },
       dump: { type: 'boolean' },
+      engine: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -218,6 +221,11 @@ async function predictOrBuild(command: 'predict' | 'build', rest: string[], out:
     out.write(USAGE);
     return EXIT.ok;
   }
+  if (values.engine !== undefined && values.engine !== 'buildkit' && values.engine !== 'legacy') {
+    err.write(`dockerfile-cache-lens: --engine must be buildkit or legacy, not ${values.engine}\n`);
+    return EXIT.usage;
+  }
+  const requested = values.engine === 'legacy' ? 'legacy' : values.engine === 'buildkit' ? 'buildkit' : undefined;
   const context = path.resolve(positionals[0] ?? '.');
   const file = path.resolve(values.file ?? path.join(context, 'Dockerfile'));
   const text = readDockerfile(file, err);
@@ -225,9 +233,11 @@ async function predictOrBuild(command: 'predict' | 'build', rest: string[], out:
   const setup = await setupEngine(values.manifest, command === 'build', err);
   if (setup === undefined) return EXIT.docker;
   for (const w of setup.warnings) err.write(`dockerfile-cache-lens: ${w}\n`);
+  // Without buildx, docker builds with the legacy builder: predict that builder's cache.
+  const engine = requested ?? setup.docker?.engine ?? 'buildkit';
   const config = buildConfig({
     dockerfile: file, context, target: values.target, buildArgs: buildArgsOf(values['build-arg']),
-    platform: values.platform, builder: setup.builder,
+    platform: values.platform, builder: setup.builder, engine,
   });
   const run = await setup.predictor.run(config, text, { pull: values.pull === true });
   for (const p of run.problems) err.write(`dockerfile-cache-lens: ${p}\n`);
@@ -254,7 +264,7 @@ async function predictOrBuild(command: 'predict' | 'build', rest: string[], out:
   const handle = runBuild({
     dockerfile: file, context, target: config.target, buildArgs: config.buildArgs, platform: config.platform,
     noCache: values['no-cache'] === true, tag: values.tag, extraArgs: passthrough,
-    buildx: docker.buildxVersion !== undefined, env: process.env, docker: docker.docker,
+    buildx: docker.buildxVersion !== undefined, env: process.env, docker: docker.docker, engine,
   });
   const onSignal = (): void => handle.cancel();
   process.once('SIGINT', onSignal);
