@@ -6,27 +6,155 @@
 /** Every setting lives under this prefix. */
 export const SETTINGS_SECTION = 'dockerfileCacheLens';
 
+export type RuleSeveritySetting = 'error' | 'warning' | 'info' | 'hint' | 'off';
+
 /** The settings for one resource (a Dockerfile), as `workspace/configuration` returns them. */
 export interface CacheLensSettings {
+  /** Which builder's cache to predict: BuildKit (default) or the legacy builder (DOCKER_BUILDKIT=0). */
+  engine: 'buildkit' | 'legacy';
+  /** The stage to build; empty for the last one. */
+  target: string;
+  buildArgs: Record<string, string>;
+  /** `--platform`; empty for the builder's own. */
+  platform: string;
+  /** The build context, relative to the Dockerfile's folder (default `.`). */
+  context: string;
+  codeLens: { enabled: boolean };
   diagnostics: {
     /** Report what BuildKit's parser would reject. */
     syntax: boolean;
   };
+  /** Severity per rule id (`cache/copy-all-before-install`), or `off`. */
+  rules: Record<string, RuleSeveritySetting>;
+  /** Where recorded builds live; empty for the user's cache directory. */
+  manifestDirectory: string;
 }
 
 export const DEFAULT_SETTINGS: CacheLensSettings = {
+  engine: 'buildkit',
+  target: '',
+  buildArgs: {},
+  platform: '',
+  context: '.',
+  codeLens: { enabled: true },
   diagnostics: { syntax: true },
+  rules: {},
+  manifestDirectory: '',
 };
 
-/** Fills in defaults for whatever the client did not send (older clients, partial configuration). */
+function record(v: unknown): Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+function str(v: unknown, fallback: string): string {
+  return typeof v === 'string' ? v : fallback;
+}
+
+function bool(v: unknown, fallback: boolean): boolean {
+  return typeof v === 'boolean' ? v : fallback;
+}
+
+const SEVERITIES = new Set<string>(['error', 'warning', 'info', 'hint', 'off']);
+
+/** Fills in defaults for whatever the client did not send, and drops values of the wrong type. */
 export function normalizeSettings(raw: unknown): CacheLensSettings {
-  const r = (typeof raw === 'object' && raw !== null ? raw : {}) as { diagnostics?: { syntax?: unknown } };
+  const r = record(raw);
+  const buildArgs: Record<string, string> = {};
+  for (const [k, v] of Object.entries(record(r.buildArgs))) if (typeof v === 'string') buildArgs[k] = v;
+  const rules: Record<string, RuleSeveritySetting> = {};
+  for (const [k, v] of Object.entries(record(r.rules))) if (typeof v === 'string' && SEVERITIES.has(v)) rules[k] = v as RuleSeveritySetting;
   return {
-    diagnostics: {
-      syntax: typeof r.diagnostics?.syntax === 'boolean' ? r.diagnostics.syntax : DEFAULT_SETTINGS.diagnostics.syntax,
-    },
+    engine: r.engine === 'legacy' ? 'legacy' : 'buildkit',
+    target: str(r.target, DEFAULT_SETTINGS.target),
+    buildArgs,
+    platform: str(r.platform, DEFAULT_SETTINGS.platform),
+    context: str(r.context, DEFAULT_SETTINGS.context) || '.',
+    codeLens: { enabled: bool(record(r.codeLens).enabled, DEFAULT_SETTINGS.codeLens.enabled) },
+    diagnostics: { syntax: bool(record(r.diagnostics).syntax, DEFAULT_SETTINGS.diagnostics.syntax) },
+    rules,
+    manifestDirectory: str(r.manifestDirectory, DEFAULT_SETTINGS.manifestDirectory),
   };
 }
 
 /** The language id VS Code gives Dockerfiles (`Dockerfile`, `*.Dockerfile`, `Dockerfile.*`, `Containerfile`). */
 export const DOCKERFILE_LANGUAGE_ID = 'dockerfile';
+
+/** Client command a code lens runs to show a step's whole story. */
+export const SHOW_STEP_COMMAND = 'dockerfileCacheLens.showStepDetails';
+
+/** The argument of SHOW_STEP_COMMAND. */
+export interface StepDetailsArgs {
+  uri: string;
+  vertex: string;
+  prediction: 'hit' | 'miss' | 'unknown' | 'skipped';
+  reason: string;
+  details: string[];
+}
+
+/** A build's configuration as the client shows it and runs it. */
+export interface BuildPlanInfo {
+  dockerfile: string;
+  context: string;
+  target: string | undefined;
+  buildArgs: Record<string, string>;
+  platform: string | undefined;
+  engine: 'buildkit' | 'legacy';
+}
+
+/**
+ * Client → server, when a build starts: take the cache keys now (the context may change during a
+ * long build) and say what is predicted.
+ */
+export const PREPARE_BUILD_REQUEST = 'dockerfileCacheLens/prepareBuild';
+export interface PrepareBuildParams {
+  /** The Dockerfile's URI. */
+  uri: string;
+  /** Overrides of the document's settings for this build (a task's properties). */
+  target?: string | undefined;
+  buildArgs?: Record<string, string> | undefined;
+  platform?: string | undefined;
+  context?: string | undefined;
+}
+export interface PrepareBuildResult {
+  buildId: string;
+  plan: BuildPlanInfo;
+  steps: Array<{ vertex: string; prediction: 'hit' | 'miss' | 'unknown' | 'skipped'; reason: string }>;
+  /** Human messages (unreadable files, unknown target...). */
+  problems: string[];
+}
+
+/** What BuildKit did with one vertex (the client reads it from the build's progress). */
+export interface BuildVertex {
+  name: string;
+  digest: string;
+  cached: boolean;
+  durationMs: number | undefined;
+  started: boolean;
+  completed: boolean;
+  error: string | undefined;
+  logTail: string[];
+}
+
+/** Client → server, when the build ends: record it, refresh lenses and diagnostics, compare. */
+export const BUILD_FINISHED_REQUEST = 'dockerfileCacheLens/buildFinished';
+export interface BuildFinishedParams {
+  buildId: string;
+  success: boolean;
+  cancelled: boolean;
+  durationMs: number;
+  vertices: BuildVertex[];
+  errorMessage?: string | undefined;
+}
+export interface BuildFinishedResult {
+  recorded: boolean;
+  /** Steps where BuildKit did otherwise than predicted: shown in the output channel. */
+  disagreements: Array<{ vertex: string; predicted: string; reason: string; actual: string }>;
+  /** The failed step's place in the Dockerfile, when a step failed. */
+  failure?: { vertex: string; line: number; message: string } | undefined;
+  cached: number;
+  built: number;
+}
+
+/** Client → server: forget the recorded builds of one Dockerfile (or all). */
+export const FORGET_BUILDS_REQUEST = 'dockerfileCacheLens/forgetBuilds';
+export interface ForgetBuildsParams { uri?: string | undefined }

@@ -8,7 +8,7 @@ import {
   createProtocolConnection, StreamMessageReader, StreamMessageWriter, type ProtocolConnection,
   InitializeRequest, InitializedNotification, ConfigurationRequest, PublishDiagnosticsNotification,
   DidOpenTextDocumentNotification, DidChangeTextDocumentNotification, DidCloseTextDocumentNotification,
-  RegistrationRequest, ShutdownRequest, ExitNotification, LogMessageNotification,
+  RegistrationRequest, CodeLensRefreshRequest, ShutdownRequest, ExitNotification, LogMessageNotification,
   type PublishDiagnosticsParams, type ConfigurationParams,
 } from 'vscode-languageserver-protocol/node';
 
@@ -26,8 +26,12 @@ export class TestClient {
   stderr = '';
   exited: Promise<number | null>;
 
-  constructor() {
-    this.process = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  /** How many `workspace/codeLens/refresh` requests the server sent. */
+  lensRefreshes = 0;
+  private readonly refreshWaiters: Array<() => void> = [];
+
+  constructor(env: NodeJS.ProcessEnv = process.env) {
+    this.process = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], env });
     this.process.stderr?.on('data', (d: Buffer) => { this.stderr += d.toString(); });
     this.exited = new Promise((resolve) => this.process.on('exit', (code) => resolve(code)));
     if (this.process.stdout === null || this.process.stdin === null) throw new Error('no stdio');
@@ -50,6 +54,10 @@ export class TestClient {
       return p.items.map((i) => this.settings.get(i.scopeUri ?? '') ?? this.settings.get('*') ?? {});
     });
     this.connection.onRequest(RegistrationRequest.type, () => undefined);
+    this.connection.onRequest(CodeLensRefreshRequest.type, () => {
+      this.lensRefreshes++;
+      for (const w of this.refreshWaiters.splice(0)) w();
+    });
     this.connection.listen();
   }
 
@@ -58,12 +66,17 @@ export class TestClient {
       processId: process.pid,
       rootUri: null,
       capabilities: {
-        workspace: { configuration: true, didChangeConfiguration: { dynamicRegistration: true } },
+        workspace: { configuration: true, didChangeConfiguration: { dynamicRegistration: true }, codeLens: { refreshSupport: true } },
         textDocument: { documentSymbol: { hierarchicalDocumentSymbolSupport: true } },
       },
       workspaceFolders: null,
     });
     await this.connection.sendNotification(InitializedNotification.type, {});
+  }
+
+  /** Resolves at the next `workspace/codeLens/refresh` the server sends. */
+  nextLensRefresh(): Promise<void> {
+    return new Promise((resolve) => this.refreshWaiters.push(resolve));
   }
 
   /** Resolves with the first diagnostics for `uri` (already received or to come) that satisfy `pred`. */
