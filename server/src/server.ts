@@ -258,9 +258,10 @@ connection.onRequest(PREPARE_BUILD_REQUEST, async (params: PrepareBuildParams): 
     buildArgs: params.buildArgs ?? base.buildArgs,
     platform: params.platform ?? base.platform,
     context: params.context ?? base.context,
+    engine: params.engine ?? base.engine,
   };
   const text = documents.get(params.uri)?.getText() ?? await fs.promises.readFile(file, 'utf8');
-  const run = await session.prepareBuild(file, text, settings);
+  const run = await session.prepareBuild(file, text, settings, params.builder);
   const buildId = randomUUID();
   pendingBuilds.set(buildId, { uri: params.uri, run, settings });
   return {

@@ -200,9 +200,14 @@ export class CacheSession {
    * The cache keys at the start of a build: a fresh snapshot of the context (files may have
    * changed where no watcher looks), awaited.
    */
-  async prepareBuild(dockerfile: string, text: string, settings: CacheLensSettings): Promise<PredictionRun> {
+  async prepareBuild(dockerfile: string, text: string, settings: CacheLensSettings, builderName?: string): Promise<PredictionRun> {
     await this.dockerProbe;
     const config = this.configFor(dockerfile, settings);
+    if (builderName !== undefined && builderName !== '') {
+      // Another buildx builder has a cache of its own: record the build under its identity.
+      const info = await probeDocker(this.env, { builder: builderName });
+      config.builder = info.ok ? info.builder : `${info.endpoint ?? 'unknown'}|builder=${builderName}|driver=unknown`;
+    }
     const c = this.contextState(config);
     c.dirty = true;
     const snapshot = await this.refresh(config, c, settings.manifestDirectory);

@@ -114,6 +114,10 @@ export interface PrepareBuildParams {
   buildArgs?: Record<string, string> | undefined;
   platform?: string | undefined;
   context?: string | undefined;
+  /** A buildx builder (`--builder`): its cache is a different one. */
+  builder?: string | undefined;
+  /** The builder that will run: `legacy` when buildx is missing. */
+  engine?: 'buildkit' | 'legacy' | undefined;
 }
 export interface PrepareBuildResult {
   buildId: string;
