@@ -14,6 +14,9 @@ import { inspectImages } from './build/images';
 import { ManifestStore } from './cache/manifest';
 import { Predictor, buildConfig, type PredictionRun, type StepComparison } from './cache/predictor';
 import type { StepPrediction } from './cache/predict';
+import { ContextHasher } from './cache/contextHash';
+import type { KnownStep } from './cache/manifest';
+import { applyFix, runRules, type RuleDiagnostic, type RuleSeverity } from './rules';
 
 const USAGE = `Usage: dockerfile-cache-lens <command> [options]
 
@@ -23,6 +26,11 @@ Commands:
   build [options] [CONTEXT] [-- docker build args]
                                 Build with docker buildx (progress as it comes), record what
                                 BuildKit did, and compare it with the prediction.
+  lint [-f Dockerfile] [--json] [--fix] [CONTEXT]
+                                Cache-order rules: each finding with its rule id, line,
+                                severity, message and the fixes on offer; --fix applies the
+                                safe fixes and says what it changed. Exits 1 when a rule of
+                                severity error fires (rule severities: --rule ID=SEVERITY|off).
   parse [-f Dockerfile] [--json | --dump]
                                 Show how BuildKit reads the Dockerfile (--dump: BuildKit's own
                                 AST dump format; --json: the full tree with ranges).
@@ -88,7 +96,7 @@ function printProblems(file: string, ast: DockerfileAST, out: Out): void {
 
 interface CommonOptions {
   file?: string; target?: string; 'build-arg'?: string[]; platform?: string; manifest?: string; json?: boolean; pull?: boolean;
-  tag?: string; 'no-cache'?: boolean; dump?: boolean; help?: boolean; engine?: string;
+  tag?: string; 'no-cache'?: boolean; dump?: boolean; help?: boolean; engine?: string; fix?: boolean; rule?: string[];
 }
 
 function parseCommon(args: string[]): { values: CommonOptions; positionals: string[]; passthrough: string[] } {
@@ -110,6 +118,8 @@ function parseCommon(args: string[]): { values: CommonOptions; positionals: stri
       'no-cache': { type: 'boolean' },
       dump: { type: 'boolean' },
       engine: { type: 'string' },
+      fix: { type: 'boolean' },
+      rule: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -329,6 +339,92 @@ function parseCommand(rest: string[], out: Out, err: Out): number {
   return ast.problems.some((p) => p.severity === 'error') ? EXIT.problems : EXIT.ok;
 }
 
+async function lintCommand(rest: string[], out: Out, err: Out): Promise<number> {
+  let parsed: ReturnType<typeof parseCommon>;
+  try {
+    parsed = parseCommon(rest);
+  } catch (e) {
+    err.write(`dockerfile-cache-lens: ${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  const { values, positionals } = parsed;
+  if (values.help === true) {
+    out.write(USAGE);
+    return EXIT.ok;
+  }
+  const severities: Record<string, RuleSeverity | 'off'> = {};
+  for (const r of values.rule ?? []) {
+    const [id = '', sev = ''] = r.split('=');
+    if (!['error', 'warning', 'info', 'hint', 'off'].includes(sev)) {
+      err.write(`dockerfile-cache-lens: --rule takes ID=error|warning|info|hint|off, not ${r}\n`);
+      return EXIT.usage;
+    }
+    severities[id] = sev as RuleSeverity | 'off';
+  }
+  const context = path.resolve(positionals[0] ?? '.');
+  const file = path.resolve(values.file ?? path.join(context, 'Dockerfile'));
+  let text = readDockerfile(file, err);
+  if (text === undefined) return EXIT.notFound;
+  const snapshot = await new ContextHasher(context, { dockerfile: file }).snapshot();
+  // Recorded builds feed the rule on frequently-changing steps; without Docker there are none to read.
+  const info = await probeDocker(process.env);
+  const history: KnownStep[] = info.ok
+    ? [...(await new ManifestStore(values.manifest).knownKeys(info.builder, info.engine)).values()].sort((a, b) => b.time.localeCompare(a.time))
+    : [];
+  const lint = (t: string): RuleDiagnostic[] => {
+    const ast = parse(t);
+    return runRules({
+      ast, stages: splitStages(ast), text: t,
+      contextFiles: new Set(snapshot.entries.keys()),
+      dockerignore: snapshot.ignoreFile === undefined ? undefined : { path: snapshot.ignoreFile, patterns: snapshot.ignorePatterns },
+      contextRoot: context, history,
+    }, severities);
+  };
+  let found = lint(text);
+  const changes: string[] = [];
+  if (values.fix === true) {
+    // One fix at a time, linting again after each: a fix moves lines under the others.
+    for (let round = 0; round < 50; round++) {
+      const next = found.find((d) => d.fixes.length > 0);
+      if (next === undefined) break;
+      const fix = next.fixes.find((f) => f.isPreferred === true) ?? next.fixes[0];
+      if (fix === undefined) break;
+      text = applyFix(text, fix);
+      for (const e of fix.edits) {
+        if (e.file === undefined) continue;
+        const old = fs.existsSync(e.file) ? fs.readFileSync(e.file, 'utf8') : '';
+        fs.writeFileSync(e.file, old + (old === '' || old.endsWith('\n') ? '' : '\n') + e.newText);
+        changes.push(`${path.relative(process.cwd(), e.file) || e.file}: ${fix.title}`);
+      }
+      changes.push(`${path.relative(process.cwd(), file) || file}:${next.range.start.line + 1}: ${fix.title} [${next.rule}]`);
+      const again = lint(text);
+      // A fix that leaves its own finding in place would loop: stop there.
+      if (again.some((d) => d.rule === next.rule && d.range.start.line === next.range.start.line && d.fixes.some((f) => f.title === fix.title))) break;
+      found = again;
+    }
+    if (changes.length > 0) fs.writeFileSync(file, text);
+    found = lint(text);
+  }
+  const shown = path.relative(process.cwd(), file) || file;
+  if (values.json === true) {
+    out.write(JSON.stringify({
+      diagnostics: found.map((d) => ({
+        rule: d.rule, line: d.range.start.line + 1, endLine: d.range.end.line + 1, severity: d.severity, message: d.message,
+        fixes: d.fixes.map((f) => ({ title: f.title })),
+      })),
+      ...(values.fix === true ? { fixed: changes } : {}),
+    }, null, 2) + '\n');
+  } else {
+    for (const c of changes) out.write(`fixed: ${c}\n`);
+    for (const d of found) {
+      out.write(`${shown}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${d.severity}: ${d.message} [${d.rule}]\n`);
+      for (const f of d.fixes) out.write(`    fix available: ${f.title}\n`);
+    }
+    if (found.length === 0) out.write(`${shown}: no cache-order findings\n`);
+  }
+  return found.some((d) => d.severity === 'error') ? EXIT.problems : EXIT.ok;
+}
+
 export async function main(argv: string[], out: Out = process.stdout, err: Out = process.stderr): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
@@ -337,6 +433,7 @@ export async function main(argv: string[], out: Out = process.stdout, err: Out =
   }
   switch (command) {
     case 'parse': return parseCommand(rest, out, err);
+    case 'lint': return lintCommand(rest, out, err);
     case 'predict':
     case 'build': return predictOrBuild(command, rest, out, err);
     default:
