@@ -14,6 +14,7 @@ import { inspectImages } from './build/images';
 import { ManifestStore } from './cache/manifest';
 import { Predictor, buildConfig, type PredictionRun, type StepComparison } from './cache/predictor';
 import type { StepPrediction } from './cache/predict';
+import { vertexNames, type BuildPlan } from './cache/steps';
 import { ContextHasher } from './cache/contextHash';
 import type { KnownStep } from './cache/manifest';
 import { applyFix, runRules, type RuleDiagnostic, type RuleSeverity } from './rules';
@@ -159,10 +160,13 @@ function seconds(ms: number | undefined): number | null {
   return ms === undefined ? null : Math.round(ms / 100) / 10;
 }
 
-function stepJson(p: StepPrediction): Record<string, unknown> {
+function stepJson(plan: BuildPlan, p: StepPrediction): Record<string, unknown> {
   const s = p.step;
+  const also = vertexNames(plan, s).filter((n) => n !== s.vertex);
   return {
     vertex: s.vertex,
+    // BuildKit merges identical steps of several stages into one vertex, named after any of them.
+    ...(also.length === 0 ? {} : { alsoNamed: also }),
     stage: s.stageName,
     line: s.instruction.range.start.line + 1,
     endLine: s.instruction.range.end.line + 1,
@@ -260,7 +264,7 @@ async function predictOrBuild(command: 'predict' | 'build', rest: string[], out:
   if (command === 'predict') {
     if (values.json === true) {
       out.write(JSON.stringify({
-        steps: run.result.steps.filter((p) => p.step.dedupOf === undefined).map(stepJson),
+        steps: run.result.steps.filter((p) => p.step.dedupOf === undefined).map((p) => stepJson(run.plan, p)),
         estimatedRebuildSeconds: seconds(run.result.estimatedRebuildMs) ?? 0,
         problems: run.problems,
       }, null, 2) + '\n');
@@ -293,7 +297,7 @@ async function predictOrBuild(command: 'predict' | 'build', rest: string[], out:
       exitCode: outcome.exitCode,
       durationSeconds: seconds(outcome.durationMs),
       steps: comparisons.filter((c) => c.prediction.step.dedupOf === undefined).map((c: StepComparison) => ({
-        ...stepJson(c.prediction), actual: c.actual, ...(c.vertex?.durationMs === undefined ? {} : { seconds: seconds(c.vertex.durationMs) }),
+        ...stepJson(run.plan, c.prediction), actual: c.actual, ...(c.vertex?.durationMs === undefined ? {} : { seconds: seconds(c.vertex.durationMs) }),
       })),
       vertices: outcome.vertices.map((v) => ({ name: v.name, cached: v.cached, error: v.error ?? null })),
       error: outcome.errorMessage ?? null,

@@ -36,7 +36,7 @@ describe('differential scenarios (static checks)', () => {
 
   test('the comparison classifies steps and name mismatches', () => {
     const step = (vertex: string, prediction: PredictStep['prediction'], instruction = 'RUN'): PredictStep =>
-      ({ vertex, stage: 's', line: 1, instruction, prediction, reason: 'r' });
+      ({ vertex, alsoNamed: [], stage: 's', line: 1, instruction, prediction, reason: 'r' });
     const { rows, otherVertices } = compareSteps(
       [
         step('[s 1/6] FROM docker.io/library/alpine:latest', 'hit', 'FROM'),

@@ -100,6 +100,8 @@ export interface AccuracyReport {
 
 export interface PredictStep {
   vertex: string;
+  /** Other names BuildKit may give the same (merged) vertex. */
+  alsoNamed: string[];
   stage: string;
   line: number;
   instruction: string;
@@ -150,6 +152,7 @@ export function parsePredictOutput(text: string): PredictOutput {
     if (!PREDICTIONS.includes(prediction)) throw new ContractError(`steps[${i}].prediction is ${JSON.stringify(prediction)}`);
     return {
       vertex: str(o.vertex, `steps[${i}].vertex`),
+      alsoNamed: o.alsoNamed === undefined ? [] : arr(o.alsoNamed, `steps[${i}].alsoNamed`).map((n, k) => str(n, `steps[${i}].alsoNamed[${k}]`)),
       stage: str(o.stage, `steps[${i}].stage`),
       line: num(o.line, `steps[${i}].line`),
       instruction: str(o.instruction, `steps[${i}].instruction`),
@@ -205,9 +208,11 @@ export function compareSteps(predicted: readonly PredictStep[], vertices: Readon
   const used = new Set<string>();
   const rows: StepRow[] = [];
   for (const p of predicted) {
-    const cached = byName.get(p.vertex);
+    // A vertex BuildKit merged from several identical steps may carry any of their names.
+    const name = [p.vertex, ...p.alsoNamed].find((n) => byName.has(n)) ?? p.vertex;
+    const cached = byName.get(name);
     const actual: Actual | undefined = cached === undefined ? undefined : cached ? 'hit' : 'miss';
-    if (cached !== undefined) used.add(p.vertex);
+    if (cached !== undefined) used.add(name);
     let outcome: Outcome;
     if (p.prediction === 'skipped') outcome = actual === undefined ? 'skipped' : 'skipped-but-run';
     else if (isFrom(p.instruction, p.vertex)) outcome = 'base-image';

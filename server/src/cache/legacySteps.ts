@@ -286,7 +286,7 @@ export function planLegacyBuild(ast: DockerfileAST, options: PlanOptions = {}): 
     const addStep = (kind: StepKind, inst: Instruction, vertex: string, stepKey: string | undefined, parentKey: string | undefined, why: string | undefined, inputs: StepInputs, extra: { readsStages?: number[]; selection?: ContextSelection | undefined } = {}): void => {
       const index = steps.length;
       steps.push({
-        index, kind, stage: s.index, stageName: displayName, instruction: inst, vertex,
+        index, kind, stage: s.index, stageName: displayName, instruction: inst, vertex, ownVertex: vertex,
         key: stepKey, parentKey, unknownReason: stepKey === undefined ? why ?? 'cannot be predicted' : undefined, inputs, reachable,
         dedupOf: undefined, readsStages: extra.readsStages ?? [], selection: extra.selection, independent: false,
       });

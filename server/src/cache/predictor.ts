@@ -10,7 +10,7 @@ import { ContextHasher, selectSources, type ContextSnapshot } from './contextHas
 import type { ManifestStore } from './manifest';
 import { predict, type PredictionResult, type StepPrediction } from './predict';
 import { planLegacyBuild } from './legacySteps';
-import { planBuild, type BuildPlan, type ImageInfo } from './steps';
+import { planBuild, vertexNames, type BuildPlan, type ImageInfo } from './steps';
 import type { BuildConfig, BuildRecord, StepRecord, StepResult, VertexResult } from './types';
 
 export type ImageResolver = (refs: readonly string[]) => Promise<Map<string, ImageInfo | undefined>>;
@@ -102,7 +102,7 @@ export class Predictor {
 
   /** Matches BuildKit's vertices to the planned steps and records the build. */
   async record(run: PredictionRun, outcome: { vertices: readonly VertexResult[]; success: boolean; durationMs: number }): Promise<{ record: BuildRecord; comparisons: StepComparison[] }> {
-    const comparisons = compare(run.result, outcome.vertices);
+    const comparisons = compare(run.plan, run.result, outcome.vertices);
     const steps: StepRecord[] = [];
     for (const c of comparisons) {
       const s = c.prediction.step;
@@ -132,11 +132,12 @@ export class Predictor {
 }
 
 /** What BuildKit did with each predicted step. */
-export function compare(result: PredictionResult, vertices: readonly VertexResult[]): StepComparison[] {
+export function compare(plan: BuildPlan, result: PredictionResult, vertices: readonly VertexResult[]): StepComparison[] {
   const byName = new Map<string, VertexResult>();
   for (const v of vertices) byName.set(v.name, v);
   return result.steps.map((p) => {
-    const v = p.step.reachable ? byName.get(p.step.vertex) : undefined;
+    // Merged steps: BuildKit shows the one vertex under the name of whichever of them it met first.
+    const v = p.step.reachable ? vertexNames(plan, p.step).map((n) => byName.get(n)).find((x) => x !== undefined) : undefined;
     let actual: StepResult = 'not-run';
     if (v !== undefined) {
       if (v.error !== undefined) actual = 'failed';

@@ -65,8 +65,13 @@ export interface PlannedStep {
   /** The stage's name as BuildKit shows it (`build`, `stage-2`), even when the progress name omits it. */
   stageName: string;
   instruction: Instruction;
-  /** BuildKit's progress name, character for character. */
+  /**
+   * BuildKit's progress name, character for character. Steps merged into one vertex (`dedupOf`)
+   * carry the first one's name; BuildKit may show the vertex under any of their names.
+   */
   vertex: string;
+  /** The name this step would have if BuildKit had not merged it with another. */
+  ownVertex: string;
   /** Undefined when an input cannot be known before the build (then `unknownReason` says why). */
   key: string | undefined;
   parentKey: string | undefined;
@@ -376,7 +381,7 @@ export function planBuild(ast: DockerfileAST, options: PlanOptions = {}): BuildP
       }
       const firstVertex = dedupOf === undefined ? vertex : (steps[dedupOf]?.vertex ?? vertex);
       steps.push({
-        index, kind, stage: st.index, stageName: st.displayName, instruction: inst, vertex: firstVertex,
+        index, kind, stage: st.index, stageName: st.displayName, instruction: inst, vertex: firstVertex, ownVertex: vertex,
         key: stepKey, parentKey, unknownReason: stepKey === undefined ? why : undefined, inputs, reachable: st.reachable, dedupOf,
         readsStages: extra.readsStages ?? [], selection: extra.selection, independent: extra.independent ?? false,
       });
@@ -609,4 +614,12 @@ function mountKey(m: Mount, workdir: string): unknown[] {
   const dropped = m.type === 'cache' ? ['target', 'dst', 'destination', 'id', 'sharing'] : ['target', 'dst', 'destination'];
   const opts = m.options.filter(([k]) => !dropped.includes(k)).sort((a, b) => a[0].localeCompare(b[0]));
   return [m.type, target, m.readOnly, opts];
+}
+
+/** Every name under which BuildKit may show the vertex of `step` (its own and those of steps merged into it). */
+export function vertexNames(plan: BuildPlan, step: PlannedStep): string[] {
+  const first = step.dedupOf ?? step.index;
+  const names = [plan.steps[first]?.ownVertex ?? step.vertex];
+  for (const s of plan.steps) if (s.dedupOf === first && !names.includes(s.ownVertex)) names.push(s.ownVertex);
+  return names;
 }

@@ -1,0 +1,179 @@
+/**
+ * The workbench as a person sees it: Debian's chromium (driven by playwright-core, which never
+ * downloads a browser) showing code-server, with helpers that act like a user (Quick Open, the
+ * command palette, the mouse) and read what is on screen (code lenses by line, the hover widget).
+ * Every wait is on something shown, never a fixed sleep.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { ROOT, type CodeServer } from './codeServer';
+
+export const OUT_DIR = path.join(ROOT, 'test-output', 'e2e');
+export const CHROMIUM = process.env.DCL_E2E_CHROMIUM ?? '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+  '--disable-sync', '--no-first-run',
+];
+/** Default time for something to show up: the first prediction of a project hashes its context. */
+export const SHOW_TIMEOUT = 60_000;
+
+/** One code lens row as shown: the editor line it sits above, and its text (` | ` between lenses). */
+export interface ShownLens {
+  line: number;
+  text: string;
+}
+
+/**
+ * The little of the DOM the in-page functions below use (the project compiles without lib.dom;
+ * these functions run in the browser, where the real objects have these members). In-page
+ * functions are sent as source text: they may use nothing from this module but types.
+ */
+interface DomEl {
+  readonly innerText: string;
+  getBoundingClientRect(): { top: number; bottom: number };
+  querySelectorAll(selector: string): Iterable<DomEl>;
+  getAttribute(name: string): string | null;
+  setAttribute(name: string, value: string): void;
+}
+
+export interface OpenOptions {
+  viewport?: { width: number; height: number };
+  colorScheme?: 'light' | 'dark';
+}
+
+/** Polls `read` (a look at the screen) until `done` holds; throws with the last look on timeout. */
+export async function waitUntil<T>(what: string, read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = SHOW_TIMEOUT): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T = await read();
+  while (!done(last)) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${JSON.stringify(last, null, 1)}`);
+    await new Promise((r) => setTimeout(r, 100));
+    last = await read();
+  }
+  return last;
+}
+
+export class Workbench {
+  private constructor(readonly browser: Browser, readonly page: Page, readonly server: CodeServer) {}
+
+  /** Launches chromium, loads the workbench with the server's workspace folder, waits until it is up. */
+  static async open(server: CodeServer, opts: OpenOptions = {}): Promise<Workbench> {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    try {
+      const page = await browser.newPage({ viewport: opts.viewport ?? { width: 1400, height: 1000 }, colorScheme: opts.colorScheme ?? 'light' });
+      await page.goto(server.url);
+      // The explorer shows the folder once the remote connection and the workspace are up.
+      await page.locator('.monaco-workbench').waitFor({ timeout: SHOW_TIMEOUT });
+      await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: SHOW_TIMEOUT });
+      return new Workbench(browser, page, server);
+    } catch (e) {
+      await browser.close();
+      throw e;
+    }
+  }
+
+  /** The editor of the active editor group. */
+  get editor(): Locator {
+    return this.page.locator('.editor-group-container.active .monaco-editor[data-uri]').first();
+  }
+
+  /** Quick Open (Ctrl+P), type the name, pick the first match; resolves when its tab is active. */
+  async openFile(name: string): Promise<void> {
+    await this.page.keyboard.press('Control+P');
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor({ timeout: SHOW_TIMEOUT });
+    await input.fill(name);
+    await this.page.locator('.quick-input-list .monaco-list-row', { hasText: path.basename(name) }).first().waitFor({ timeout: SHOW_TIMEOUT });
+    await this.page.keyboard.press('Enter');
+    await this.page.locator('.tabs-container .tab.active', { hasText: path.basename(name) }).waitFor({ timeout: SHOW_TIMEOUT });
+    await this.editor.locator('.view-lines .view-line').first().waitFor({ timeout: SHOW_TIMEOUT });
+  }
+
+  /** Runs a command by its label from the command palette (F1), like a user would. */
+  async runCommand(label: string): Promise<void> {
+    await this.page.keyboard.press('F1');
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor({ timeout: SHOW_TIMEOUT });
+    await input.fill(`>${label}`);
+    await this.page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first().waitFor({ timeout: SHOW_TIMEOUT });
+    await this.page.keyboard.press('Enter');
+    await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: SHOW_TIMEOUT });
+  }
+
+  /**
+   * The code lenses shown in the active editor, each with the (1-based) line it stands above: the
+   * first line whose line number is drawn below the lens row.
+   */
+  async lenses(): Promise<ShownLens[]> {
+    return this.editor.evaluate((editor) => {
+      const ed = editor as unknown as DomEl;
+      const numbers = [...ed.querySelectorAll('.margin-view-overlays .line-numbers')].map((el) => ({
+        line: Number(el.innerText.trim()), top: el.getBoundingClientRect().top,
+      })).filter((n) => Number.isFinite(n.line) && n.line > 0).sort((a, b) => a.top - b.top);
+      return [...ed.querySelectorAll('.codelens-decoration')].map((el) => {
+        const r = el.getBoundingClientRect();
+        const below = numbers.find((n) => n.top >= r.bottom - 2);
+        return { line: below?.line ?? -1, text: el.innerText.replace(/\u00a0/g, ' ').trim(), top: r.top };
+      }).filter((l) => l.text !== '').sort((a, b) => a.top - b.top).map(({ line, text }) => ({ line, text }));
+    });
+  }
+
+  /** Waits until the shown lenses satisfy `done` (e.g. every step has its prediction). */
+  async waitForLenses(what: string, done: (lenses: ShownLens[]) => boolean, timeoutMs = SHOW_TIMEOUT): Promise<ShownLens[]> {
+    return waitUntil(`lenses: ${what}`, () => this.lenses(), done, timeoutMs);
+  }
+
+  /** Marks each drawn line with its line number (data-dcl-line) so lines can be located. */
+  async markLines(): Promise<void> {
+    await this.editor.evaluate((editor) => {
+      const ed = editor as unknown as DomEl;
+      const numbers = [...ed.querySelectorAll('.margin-view-overlays .line-numbers')].map((el) => ({
+        line: Number(el.innerText.trim()), top: Math.round(el.getBoundingClientRect().top),
+      }));
+      for (const v of ed.querySelectorAll('.view-lines .view-line')) {
+        const top = Math.round(v.getBoundingClientRect().top);
+        const n = numbers.find((x) => Math.abs(x.top - top) <= 1);
+        if (n !== undefined) v.setAttribute('data-dcl-line', String(n.line));
+      }
+    });
+  }
+
+  /** The drawn text of each line, by line number (only the lines on screen). */
+  async lineTexts(): Promise<Map<number, string>> {
+    await this.markLines();
+    const rows = await this.editor.locator('.view-lines .view-line[data-dcl-line]').evaluateAll((els) => (els as unknown as DomEl[]).map((e) => [
+      Number(e.getAttribute('data-dcl-line')), e.innerText.replace(/\u00a0/g, ' '),
+    ] as [number, string]));
+    return new Map(rows);
+  }
+
+  /** Moves the mouse over `word` on the (1-based) line and waits for the hover widget to show `expect`. */
+  async hover(line: number, word: string, expect: string | RegExp): Promise<Locator> {
+    await this.markLines();
+    const token = this.editor.locator(`.view-line[data-dcl-line="${line}"] span span`, { hasText: word }).first();
+    await token.waitFor({ timeout: SHOW_TIMEOUT });
+    const box = await token.boundingBox();
+    if (box === null) throw new Error(`line ${line}: "${word}" is not on screen`);
+    await this.page.mouse.move(box.x + Math.min(box.width / 2, 8), box.y + box.height / 2);
+    const widget = this.page.locator('.monaco-hover:not(.hidden) .monaco-hover-content', { hasText: expect }).first();
+    await widget.waitFor({ timeout: SHOW_TIMEOUT });
+    return widget;
+  }
+
+  /**
+   * A screenshot to test-output/e2e/NAME.png (or `file`): the page, one element (`of`), or a
+   * rectangle of the page (`clip`); returns its path.
+   */
+  async screenshot(name: string, opts: { of?: Locator; clip?: { x: number; y: number; width: number; height: number }; file?: string } = {}): Promise<string> {
+    const file = opts.file ?? path.join(OUT_DIR, `${name}.png`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    if (opts.of !== undefined) await opts.of.screenshot({ path: file });
+    else await this.page.screenshot({ path: file, ...(opts.clip === undefined ? {} : { clip: opts.clip }) });
+    return file;
+  }
+
+  async close(): Promise<void> {
+    await this.browser.close();
+  }
+}
