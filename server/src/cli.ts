@@ -127,6 +127,22 @@ function parseCommon(args: string[]): { values: CommonOptions; positionals: stri
   return { values, positionals, passthrough };
 }
 
+/** The options, or the exit code when they are wrong or --help was asked for (said on out/err). */
+function parseOrExit(rest: string[], out: Out, err: Out): ReturnType<typeof parseCommon> | number {
+  let parsed: ReturnType<typeof parseCommon>;
+  try {
+    parsed = parseCommon(rest);
+  } catch (e) {
+    err.write(`dockerfile-cache-lens: ${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  if (parsed.values.help === true) {
+    out.write(USAGE);
+    return EXIT.ok;
+  }
+  return parsed;
+}
+
 function buildArgsOf(list: string[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const kv of list ?? []) {
@@ -223,18 +239,9 @@ async function setupEngine(manifestDir: string | undefined, needDocker: boolean,
 }
 
 async function predictOrBuild(command: 'predict' | 'build', rest: string[], out: Out, err: Out): Promise<number> {
-  let parsed: ReturnType<typeof parseCommon>;
-  try {
-    parsed = parseCommon(rest);
-  } catch (e) {
-    err.write(`dockerfile-cache-lens: ${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
-    return EXIT.usage;
-  }
+  const parsed = parseOrExit(rest, out, err);
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals, passthrough } = parsed;
-  if (values.help === true) {
-    out.write(USAGE);
-    return EXIT.ok;
-  }
   if (values.engine !== undefined && values.engine !== 'buildkit' && values.engine !== 'legacy') {
     err.write(`dockerfile-cache-lens: --engine must be buildkit or legacy, not ${values.engine}\n`);
     return EXIT.usage;
@@ -321,18 +328,9 @@ async function predictOrBuild(command: 'predict' | 'build', rest: string[], out:
 }
 
 function parseCommand(rest: string[], out: Out, err: Out): number {
-  let parsed: ReturnType<typeof parseCommon>;
-  try {
-    parsed = parseCommon(rest);
-  } catch (e) {
-    err.write(`dockerfile-cache-lens: ${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
-    return EXIT.usage;
-  }
+  const parsed = parseOrExit(rest, out, err);
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help === true) {
-    out.write(USAGE);
-    return EXIT.ok;
-  }
   const file = values.file ?? positionals[0] ?? 'Dockerfile';
   const text = readDockerfile(file, err);
   if (text === undefined) return EXIT.notFound;
@@ -344,18 +342,9 @@ function parseCommand(rest: string[], out: Out, err: Out): number {
 }
 
 async function lintCommand(rest: string[], out: Out, err: Out): Promise<number> {
-  let parsed: ReturnType<typeof parseCommon>;
-  try {
-    parsed = parseCommon(rest);
-  } catch (e) {
-    err.write(`dockerfile-cache-lens: ${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
-    return EXIT.usage;
-  }
+  const parsed = parseOrExit(rest, out, err);
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help === true) {
-    out.write(USAGE);
-    return EXIT.ok;
-  }
   const severities: Record<string, RuleSeverity | 'off'> = {};
   for (const r of values.rule ?? []) {
     const [id = '', sev = ''] = r.split('=');

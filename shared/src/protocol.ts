@@ -127,15 +127,18 @@ export interface PrepareBuildResult {
   problems: string[];
 }
 
-/** What BuildKit did with one vertex (the client reads it from the build's progress). */
+/** What BuildKit did with one vertex, read from `--progress=rawjson` (by the client or the CLI). */
 export interface BuildVertex {
+  /** The progress name, e.g. `[build 3/5] RUN npm ci`. */
   name: string;
   digest: string;
   cached: boolean;
+  /** Milliseconds from `started` to `completed`; undefined when it never completed. */
   durationMs: number | undefined;
   started: boolean;
   completed: boolean;
   error: string | undefined;
+  /** The last lines of the vertex's log output (for failures). */
   logTail: string[];
 }
 

@@ -30,6 +30,7 @@
 import * as path from 'node:path';
 import { flagValue, flagValues, parse, parseHeredocWord, splitStages, type DockerfileAST, type Instruction, type Stage } from '../parser';
 import { ShellLex, type ShellEnv } from '../parser/shellLex';
+import { argPairs, isURL, tryWord } from './instructionWords';
 import { normalizeImageRef } from './imageRef';
 import { hashKey, type BuildPlan, type ContextSelection, type ImageInfo, type PlannedStage, type PlannedStep, type PlanOptions, type StageBase, type StepKind } from './steps';
 import type { StepInputs } from './types';
@@ -103,28 +104,12 @@ function envOf(pairs: ReadonlyArray<[string, string]>): ShellEnv {
   return { get: (name) => map.get(name), keys: () => [...map.keys()] };
 }
 
-function tryWord(lex: ShellLex, word: string, env: ShellEnv): string {
-  try {
-    return lex.processWord(word, env);
-  } catch {
-    return word;
-  }
-}
-
 function tryWords(lex: ShellLex, word: string, env: ShellEnv): string[] {
   try {
     return lex.processWords(word, env);
   } catch {
     return [word];
   }
-}
-
-/** ARG key[=value] words. */
-function argPairs(inst: Instruction): Array<{ key: string; value: string | undefined }> {
-  return inst.args.map((a) => {
-    const eq = a.value.indexOf('=');
-    return eq < 0 ? { key: a.value, value: undefined } : { key: a.value.slice(0, eq), value: a.value.slice(eq + 1) };
-  });
 }
 
 /** ENV/LABEL key,value,separator triples. */
@@ -167,10 +152,6 @@ function normalizeWorkdir(current: string, next: string): string {
   const joined = next.startsWith('/') ? next : path.posix.join('/', current, next);
   const clean = path.posix.normalize(joined);
   return clean.length > 1 ? clean.replace(/\/+$/, '') : clean;
-}
-
-function isURL(s: string): boolean {
-  return /^https?:\/\//i.test(s);
 }
 
 function isHeredocSource(word: string, inst: Instruction): boolean {

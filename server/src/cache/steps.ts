@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { parseMount, splitStages, flagValue, flagValues, type DockerfileAST, type Instruction, type Mount, type Stage } from '../parser';
 import { ShellLex, type ShellEnv } from '../parser/shellLex';
+import { argPairs, isURL, tryWord } from './instructionWords';
 import { parseHeredocWord } from '../parser/parser';
 import { normalizeImageRef } from './imageRef';
 import type { StepInputs } from './types';
@@ -163,14 +164,6 @@ function defaultArgs(builderPlatform: string, targetPlatform: string, target: st
   return env;
 }
 
-/** ARG key[=value] words as BuildKit's parseArg splits them. */
-function argPairs(inst: Instruction): Array<{ key: string; value: string | undefined }> {
-  return inst.args.map((a) => {
-    const eq = a.value.indexOf('=');
-    return eq < 0 ? { key: a.value, value: undefined } : { key: a.value.slice(0, eq), value: a.value.slice(eq + 1) };
-  });
-}
-
 function uppercaseCmd(s: string): string {
   const sp = s.indexOf(' ');
   return sp < 0 ? s.toUpperCase() : s.slice(0, sp).toUpperCase() + s.slice(sp);
@@ -179,14 +172,6 @@ function uppercaseCmd(s: string): string {
 function summarizeHeredoc(doc: string): string {
   const lines = doc.trim().replace(/\r\n/g, '\n').split('\n');
   return (lines[0] ?? '') + (lines.length > 1 ? '...' : '');
-}
-
-function tryWord(lex: ShellLex, word: string, env: ShellEnv): string {
-  try {
-    return lex.processWord(word, env);
-  } catch {
-    return word;
-  }
 }
 
 /**
@@ -203,10 +188,6 @@ function normalizeWorkdir(current: string, next: string): string {
 /** The directory a WORKDIR's mkdir creates: file ops clean their paths. */
 function cleanPath(p: string): string {
   return path.posix.normalize(p).replace(/(.)\/$/, '$1');
-}
-
-function isURL(s: string): boolean {
-  return /^https?:\/\//i.test(s);
 }
 
 function isGitSource(s: string): boolean {
@@ -576,7 +557,6 @@ export function planBuild(ast: DockerfileAST, options: PlanOptions = {}): BuildP
     return info === undefined ? undefined : hashKey('image', info.id);
   }
 }
-
 
 function safeHeredocWord(word: string): ReturnType<typeof parseHeredocWord> {
   try {

@@ -1,22 +1,12 @@
+import type { BuildVertex } from '../../../shared/src/protocol';
+
 /**
  * The vocabulary of the cache model, shared by the step model, the context hasher, the manifest
  * store, the predictor and the build runner.
  */
 
-/** What BuildKit did with one vertex, read from its `--progress=rawjson` output. */
-export interface VertexResult {
-  /** The progress name, e.g. `[build 3/5] RUN npm ci`. */
-  name: string;
-  digest: string;
-  cached: boolean;
-  /** Milliseconds from `started` to `completed`; undefined when it never completed. */
-  durationMs: number | undefined;
-  started: boolean;
-  completed: boolean;
-  error: string | undefined;
-  /** The last lines of the vertex's log output (for failures). */
-  logTail: string[];
-}
+/** What BuildKit did with one vertex, read from its `--progress=rawjson` output (the client sends the same). */
+export type VertexResult = BuildVertex;
 
 /** One file or directory of the build context, after `.dockerignore`. */
 export interface ContextEntry {

@@ -1,0 +1,25 @@
+/** Reading instruction arguments the way BuildKit's dispatchers do, shared by both builders' models. */
+
+import type { Instruction } from '../parser';
+import type { ShellEnv, ShellLex } from '../parser/shellLex';
+
+/** ProcessWord, keeping the word as written when it does not lex (BuildKit then fails the build anyway). */
+export function tryWord(lex: ShellLex, word: string, env: ShellEnv): string {
+  try {
+    return lex.processWord(word, env);
+  } catch {
+    return word;
+  }
+}
+
+/** ARG key[=value] words, as BuildKit's parseArg splits them. */
+export function argPairs(inst: Instruction): Array<{ key: string; value: string | undefined }> {
+  return inst.args.map((a) => {
+    const eq = a.value.indexOf('=');
+    return eq < 0 ? { key: a.value, value: undefined } : { key: a.value.slice(0, eq), value: a.value.slice(eq + 1) };
+  });
+}
+
+export function isURL(s: string): boolean {
+  return /^https?:\/\//i.test(s);
+}
