@@ -286,6 +286,10 @@ export class ManifestStore {
   private readonly maxBuilds: number;
   /** Writers of this process queue here first, so they do not poll each other's lock file. */
   private readonly queues = new Map<string, Promise<void>>();
+  /** Parsed manifest files by path, with the size and mtime they had. */
+  private readonly parsed = new Map<string, { size: number; mtimeMs: number; ino: number; manifest: ManifestFile | undefined }>();
+  /** The last knownKeys() answer and the files it was made from. */
+  private lastKnown: { signature: string; known: Map<string, KnownStep> } | undefined;
 
   constructor(dir?: string, options: ManifestStoreOptions = {}) {
     this.dir = dir ?? ManifestStore.defaultDir();
@@ -381,16 +385,28 @@ export class ManifestStore {
     } catch {
       return known;
     }
+    // A file is parsed again only when its size or mtime changed: this runs on every prediction.
+    const stamps: string[] = [];
     const manifests = await Promise.all(names.filter((n) => /^[0-9a-f]{64}\.json$/.test(n)).map(async (name) => {
+      const file = path.join(folder, name);
       try {
-        const text = await readText(path.join(folder, name));
+        const st = await fsp.stat(file);
+        stamps.push(`${name}:${st.size}:${st.mtimeMs}:${st.ino}`);
+        const cached = this.parsed.get(file);
+        // Writes are atomic renames: a new inode as well as a new mtime.
+        if (cached !== undefined && cached.size === st.size && cached.mtimeMs === st.mtimeMs && cached.ino === st.ino) return cached.manifest;
+        const text = await readText(file);
         const parsed = text === undefined ? undefined : parseManifest(text);
         // Damaged files are load()'s business (it reports them); here they just add nothing.
-        return parsed?.kind === 'ok' ? parsed.manifest : undefined;
+        const manifest = parsed?.kind === 'ok' ? parsed.manifest : undefined;
+        this.parsed.set(file, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, manifest });
+        return manifest;
       } catch {
         return undefined;
       }
     }));
+    const signature = `${builder}|${engine}|${stamps.sort().join(',')}`;
+    if (this.lastKnown?.signature === signature) return new Map(this.lastKnown.known);
     for (const m of manifests) {
       if (m === undefined || m.config.builder !== builder) continue;
       for (const build of m.builds) {
@@ -402,6 +418,7 @@ export class ManifestStore {
         }
       }
     }
+    this.lastKnown = { signature, known: new Map(known) };
     return known;
   }
 

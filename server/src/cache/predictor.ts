@@ -6,7 +6,7 @@
 
 import * as path from 'node:path';
 import { parse, type DockerfileAST } from '../parser';
-import { ContextHasher, selectSources, type ContextSnapshot } from './contextHash';
+import { ContextHasher, selectSources, type ContextSnapshot, type SourceSelection } from './contextHash';
 import type { ManifestStore } from './manifest';
 import { predict, type PredictionResult, type StepPrediction } from './predict';
 import { planLegacyBuild } from './legacySteps';
@@ -81,14 +81,14 @@ export class Predictor {
       // Nested symlinks in wildcard/--exclude/--parents selections are followed by BuildKit before
       // v0.25 (Docker 26 ships 0.13): following them errs towards a miss, never a false hit.
       context: (sources: readonly string[], o: { excludes: readonly string[]; parents: boolean; literal?: boolean }) =>
-        selectSources(snapshot, sources, { ...o, followNestedLinks: true }),
+        memoSelect(snapshot, sources, o),
       mergeOps: this.options.mergeOps ?? false,
       pull: flags.pull ?? false,
       imagesUnavailable: this.options.imagesUnavailable,
     };
     // First pass only to learn which images the plan needs.
     const planner = config.engine === 'legacy' ? planLegacyBuild : planBuild;
-    const refs = planner(ast, planOptions).imageRefs;
+    const refs = planner(ast, { ...planOptions, context: undefined }).imageRefs;
     const images = await this.options.images(refs);
     const plan = planner(ast, { ...planOptions, images: (r) => images.get(r) });
     problems.push(...plan.problems);
@@ -129,6 +129,27 @@ export class Predictor {
     await this.options.store.record(run.config, record);
     return { record, comparisons };
   }
+}
+
+/**
+ * Source selections of a snapshot, remembered: between keystrokes the language server holds one
+ * snapshot, and most COPYs of the Dockerfile are unchanged, so their checksums are not computed again.
+ */
+const selections = new WeakMap<ContextSnapshot, Map<string, SourceSelection>>();
+
+function memoSelect(snapshot: ContextSnapshot, sources: readonly string[], o: { excludes: readonly string[]; parents: boolean; literal?: boolean }): SourceSelection {
+  let memo = selections.get(snapshot);
+  if (memo === undefined) {
+    memo = new Map();
+    selections.set(snapshot, memo);
+  }
+  const id = JSON.stringify([sources, o.excludes, o.parents, o.literal ?? false]);
+  let sel = memo.get(id);
+  if (sel === undefined) {
+    sel = selectSources(snapshot, sources, { ...o, followNestedLinks: true });
+    memo.set(id, sel);
+  }
+  return sel;
 }
 
 /** What BuildKit did with each predicted step. */
