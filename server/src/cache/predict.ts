@@ -94,6 +94,8 @@ export function predict(plan: BuildPlan, known: ReadonlyMap<string, StepRecord>,
   const byStep = new Map<number, StepPrediction>();
   const stageFullyHit = new Map<number, boolean>();
   const seenInPlan = new Set<string>();
+  /** The latest chained (non-independent) prediction of each stage: a step's parent. */
+  const lastOfStage = new Map<number, StepPrediction>();
   const targetName = plan.stages[plan.target]?.displayName ?? '';
 
   const durationFor = (s: PlannedStep): number | undefined => {
@@ -104,7 +106,7 @@ export function predict(plan: BuildPlan, known: ReadonlyMap<string, StepRecord>,
 
   for (const step of plan.steps) {
     let p: StepPrediction;
-    const prevOfStage = [...byStep.values()].filter((x) => x.step.stage === step.stage && !x.step.independent).pop();
+    const prevOfStage = lastOfStage.get(step.stage);
     const parentOutcome: Prediction | undefined = prevOfStage?.prediction
       ?? baseStageOutcome(plan, step.stage, stageFullyHit, byStep);
 
@@ -137,6 +139,7 @@ export function predict(plan: BuildPlan, known: ReadonlyMap<string, StepRecord>,
     }
     out.push(p);
     byStep.set(step.index, p);
+    if (!step.independent) lastOfStage.set(step.stage, p);
     if (step.key !== undefined && step.reachable && step.dedupOf === undefined) seenInPlan.add(step.key);
     if (step.reachable) {
       const prev = stageFullyHit.get(step.stage) ?? baseStageOutcome(plan, step.stage, stageFullyHit, byStep) !== 'miss';
