@@ -327,10 +327,24 @@ export class ManifestStore {
   async load(config: BuildConfig): Promise<{ manifest: ManifestFile | undefined; problem: string | undefined }> {
     const file = this.fileFor(config);
     try {
+      // Asked on every prediction: a file unchanged since it was last parsed is not parsed again.
+      let st: { size: number; mtimeMs: number; ino: number } | undefined;
+      try {
+        st = await fsp.stat(file);
+      } catch {
+        st = undefined;
+      }
+      const cached = this.parsed.get(file);
+      if (st !== undefined && cached?.manifest !== undefined && cached.size === st.size && cached.mtimeMs === st.mtimeMs && cached.ino === st.ino) {
+        return this.checkConfig(file, config, cached.manifest);
+      }
       const text = await readText(file);
       if (text === undefined) return { manifest: undefined, problem: undefined };
       const parsed = parseManifest(text);
-      if (parsed.kind === 'ok') return this.checkConfig(file, config, parsed.manifest);
+      if (parsed.kind === 'ok') {
+        if (st !== undefined) this.parsed.set(file, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, manifest: parsed.manifest });
+        return this.checkConfig(file, config, parsed.manifest);
+      }
       if (parsed.kind === 'newer') return { manifest: undefined, problem: newerMessage(file, parsed.version) };
       // Under the lock: a writer may have replaced the file since we read it.
       return await this.withLock(file, async () => {
