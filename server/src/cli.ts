@@ -313,8 +313,10 @@ async function predictOrBuild(command: 'predict' | 'build', rest: string[], out:
     for (const d of disagreements) {
       err.write(`dockerfile-cache-lens: predicted ${d.prediction.prediction} (${d.prediction.reason}) but BuildKit ${d.actual === 'cached' ? 'used the cache' : 'rebuilt'}: ${d.prediction.step.vertex}\n`);
     }
-    const cached = comparisons.filter((c) => c.actual === 'cached' && c.prediction.step.dedupOf === undefined).length;
-    const ran = comparisons.filter((c) => c.actual === 'built' && c.prediction.step.dedupOf === undefined).length;
+    // FROM is resolved on every build, cached or not: it is no step that ran.
+    const steps = comparisons.filter((c) => c.prediction.step.dedupOf === undefined && c.prediction.step.kind !== 'from');
+    const cached = steps.filter((c) => c.actual === 'cached').length;
+    const ran = steps.filter((c) => c.actual === 'built').length;
     out.write(`${outcome.success ? 'built' : outcome.cancelled ? 'cancelled' : 'failed'}: ${cached} step(s) cached, ${ran} run, in ${seconds(outcome.durationMs) ?? 0} s`
       + `${disagreements.length > 0 ? `; ${disagreements.length} step(s) differed from the prediction` : ''}\n`);
   }

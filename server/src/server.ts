@@ -301,8 +301,9 @@ connection.onRequest(BUILD_FINISHED_REQUEST, async (params: BuildFinishedParams)
       vertex: c.prediction.step.vertex, predicted: c.prediction.prediction, reason: c.prediction.reason, actual: c.actual,
     })),
     failure,
-    cached: own.filter((c) => c.actual === 'cached').length,
-    built: own.filter((c) => c.actual === 'built').length,
+    // FROM is resolved on every build, cached or not: it is no step that ran.
+    cached: own.filter((c) => c.actual === 'cached' && c.prediction.step.kind !== 'from').length,
+    built: own.filter((c) => c.actual === 'built' && c.prediction.step.kind !== 'from').length,
   };
 });
 

@@ -26,7 +26,8 @@ export function formatAgo(iso: string, now: number): string {
 
 /** The lens title of one step, as the user reads it on the line. */
 export function stepTitle(p: StepPrediction, targetName: string): string {
-  const est = p.estimatedMs === undefined ? '' : ` · ~${formatSeconds(p.estimatedMs)}`;
+  // Under a tenth of a second is not worth a number on the line.
+  const est = p.estimatedMs === undefined || p.estimatedMs < 100 ? '' : ` · ~${formatSeconds(p.estimatedMs)}`;
   switch (p.prediction) {
     case 'hit': return '✓ cached';
     case 'miss': return `↻ rebuilds: ${p.reason}${est}`;
@@ -57,9 +58,10 @@ export function codeLenses(uri: string, prediction: DocumentPrediction, now = Da
     const from = stage.stage.from;
     const line = { start: from.range.start, end: from.range.start };
     if (!stage.reachable) continue; // each of its steps says so
-    const counted = preds.filter((p) => p.step.dedupOf === undefined);
+    // Every step under the summary counts (a step shared with another stage too); its time once.
+    const counted = preds;
     const hits = counted.filter((p) => p.prediction === 'hit').length;
-    const rebuildMs = counted.filter((p) => p.prediction === 'miss').reduce((a, p) => a + (p.estimatedMs ?? 0), 0);
+    const rebuildMs = counted.filter((p) => p.prediction === 'miss' && p.step.dedupOf === undefined).reduce((a, p) => a + (p.estimatedMs ?? 0), 0);
     const parts = [`${hits} of ${counted.length} steps cached`];
     if (rebuildMs > 0) parts.push(`rebuild ~${formatSeconds(rebuildMs)}`);
     if (prediction.lastBuildTime !== undefined) parts.push(`last built ${formatAgo(prediction.lastBuildTime, now)}`);

@@ -26,6 +26,29 @@ export function copyExample(name = 'node-app'): string {
   return dir;
 }
 
+/** A temp folder holding `files` (relative path → text) to serve as the workspace. */
+export function writeWorkspace(files: Record<string, string>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dcl-e2e-files-'));
+  for (const [rel, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    fs.writeFileSync(path.join(dir, rel), text);
+  }
+  return dir;
+}
+
+/**
+ * Makes a project's build its own: a random `description` in its package.json, so no step from
+ * its manifests on is in the (shared) engine's BuildKit cache from other runs. Returns the value.
+ */
+export function markUnique(dir: string): string {
+  const file = path.join(dir, 'package.json');
+  const pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const marker = `e2e-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+  pkg.description = marker;
+  fs.writeFileSync(file, JSON.stringify(pkg, null, 2) + '\n');
+  return marker;
+}
+
 export interface CodeServerOptions {
   /** The folder the workbench opens (use copyExample()). */
   workspace: string;
@@ -69,6 +92,10 @@ function defaultSettings(manifestDir: string, workspaceTrust: boolean): Record<s
     'window.commandCenter': false,
     'git.enabled': false,
     'files.watcherExclude': { '**/node_modules/**': true },
+    // Edits stay unsaved until saved (code-server otherwise saves them as they are typed).
+    'files.autoSave': 'off',
+    // The DOM renderer: the terminal's rows are text in the page (Workbench.terminalText()).
+    'terminal.integrated.gpuAcceleration': 'off',
   };
 }
 

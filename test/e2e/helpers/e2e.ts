@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startEngine } from '../../helpers/engine';
-import { ROOT, copyExample, startCodeServer, type CodeServer, type CodeServerOptions } from './codeServer';
+import { ROOT, copyExample, markUnique, startCodeServer, writeWorkspace, type CodeServer, type CodeServerOptions } from './codeServer';
 import { Workbench, type OpenOptions } from './workbench';
 
 export const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -25,6 +25,10 @@ export interface E2E {
 export interface StartOptions extends Partial<Omit<CodeServerOptions, 'env'>> {
   /** Which examples/ project to copy as the workspace (default node-app). */
   example?: string;
+  /** Instead of an example: a workspace of these files (relative path → text). */
+  files?: Record<string, string>;
+  /** Give the copy's package.json a random value (markUnique): its build shares no cache with other runs. */
+  unique?: boolean;
   open?: OpenOptions;
   /** Runs after code-server is up and before the browser opens (e.g. a CLI build). */
   beforeOpen?: (server: CodeServer, env: NodeJS.ProcessEnv) => Promise<void>;
@@ -40,7 +44,8 @@ export async function startE2E(opts: StartOptions = {}): Promise<E2E> {
   let t = Date.now();
   const env = await startEngine();
   t = timing('engine start/check', t);
-  const workspace = opts.workspace ?? copyExample(opts.example ?? 'node-app');
+  const workspace = opts.workspace ?? (opts.files !== undefined ? writeWorkspace(opts.files) : copyExample(opts.example ?? 'node-app'));
+  if (opts.unique === true) markUnique(workspace);
   const cleanup = (): void => {
     if (opts.workspace === undefined) fs.rmSync(workspace, { recursive: true, force: true });
   };

@@ -31,6 +31,7 @@ export interface ShownLens {
  */
 interface DomEl {
   readonly innerText: string;
+  readonly className: string;
   getBoundingClientRect(): { top: number; bottom: number };
   querySelectorAll(selector: string): Iterable<DomEl>;
   getAttribute(name: string): string | null;
@@ -40,6 +41,27 @@ interface DomEl {
 export interface OpenOptions {
   viewport?: { width: number; height: number };
   colorScheme?: 'light' | 'dark';
+}
+
+/**
+ * One lens row split in its lenses: a FROM line's row holds the stage summary (`N of M steps
+ * cached · …`) and the FROM step's own lens (`✓ cached`), shown with ` | ` between them.
+ */
+export function splitLens(text: string): { summary: string | undefined; step: string } {
+  const parts = text.split(/\s*\|\s*/).map((p) => p.trim()).filter((p) => p !== '');
+  const summary = parts.find((p) => /^\d+ of \d+ steps cached/.test(p));
+  return { summary, step: parts.filter((p) => p !== summary).join(' | ') };
+}
+
+/** One diagnostic underline as drawn: the line it is on and its kind (error, warning, info, hint). */
+export interface ShownSquiggle {
+  line: number;
+  severity: string;
+}
+
+/** Text for a RegExp that matches `s` literally. */
+export function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** Polls `read` (a look at the screen) until `done` holds; throws with the last look on timeout. */
@@ -84,7 +106,9 @@ export class Workbench {
     const input = this.page.locator('.quick-input-widget input');
     await input.waitFor({ timeout: SHOW_TIMEOUT });
     await input.fill(name);
-    await this.page.locator('.quick-input-list .monaco-list-row', { hasText: path.basename(name) }).first().waitFor({ timeout: SHOW_TIMEOUT });
+    // The focused row, once the typed name has filtered the list (recently opened files show
+    // before that, the current one among them).
+    await this.page.locator('.quick-input-list .monaco-list-row.focused', { hasText: path.basename(name) }).first().waitFor({ timeout: SHOW_TIMEOUT });
     await this.page.keyboard.press('Enter');
     await this.page.locator('.tabs-container .tab.active', { hasText: path.basename(name) }).waitFor({ timeout: SHOW_TIMEOUT });
     await this.editor.locator('.view-lines .view-line').first().waitFor({ timeout: SHOW_TIMEOUT });
@@ -99,6 +123,100 @@ export class Workbench {
     await this.page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first().waitFor({ timeout: SHOW_TIMEOUT });
     await this.page.keyboard.press('Enter');
     await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: SHOW_TIMEOUT });
+  }
+
+  /**
+   * Runs the command whose label is exactly `label` (F1, type it, click its row: "Build Image"
+   * also matches "Build Image Without Cache"). Resolves once the palette is gone or the command
+   * asks something in its place (see question()).
+   */
+  async runCommandExact(label: string): Promise<void> {
+    await this.page.keyboard.press('F1');
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor({ timeout: SHOW_TIMEOUT });
+    await input.fill(`>${label}`);
+    const row = this.page.locator('.quick-input-list .monaco-list-row')
+      .filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRegExp(label)}\\s*$`) }) }).first();
+    await row.waitFor({ timeout: SHOW_TIMEOUT });
+    await row.click();
+    await waitUntil(`the command palette to close after ${label}`, async () => (await input.isVisible() ? await input.inputValue() : ''),
+      (v) => !v.startsWith('>'));
+  }
+
+  /** The question a quick pick is asking (its placeholder), or undefined when none is shown. */
+  async question(): Promise<string | undefined> {
+    const input = this.page.locator('.quick-input-widget input');
+    if (!(await input.isVisible())) return undefined;
+    return (await input.getAttribute('placeholder')) ?? (await input.getAttribute('aria-label')) ?? '';
+  }
+
+  /** Picks the quick pick's item labelled `label` (the first whose text contains it). */
+  async pick(label: string): Promise<void> {
+    const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first();
+    await row.waitFor({ timeout: SHOW_TIMEOUT });
+    await row.click();
+    await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: SHOW_TIMEOUT });
+  }
+
+  /** The terminal shown in the panel (the active one). */
+  get terminal(): Locator {
+    return this.page.locator('.part.panel .terminal-wrapper .xterm').filter({ visible: true }).first();
+  }
+
+  /**
+   * The rows of the panel's terminal now on screen, as text ('' without a terminal). Needs xterm's
+   * DOM renderer (`terminal.integrated.gpuAcceleration: off`, a default of startCodeServer).
+   */
+  async terminalText(): Promise<string> {
+    const rows = this.page.locator('.part.panel .terminal-wrapper .xterm-rows').filter({ visible: true });
+    if ((await rows.count()) === 0) return '';
+    return (await rows.first().innerText()).replace(/\u00a0/g, ' ');
+  }
+
+  /** Waits until the terminal's rows on screen satisfy `done`. */
+  async waitForTerminal(what: string, done: (text: string) => boolean, timeoutMs = SHOW_TIMEOUT): Promise<string> {
+    return waitUntil(`terminal: ${what}`, () => this.terminalText(), done, timeoutMs);
+  }
+
+  /**
+   * All of the terminal's text, scrollback included, the way a person gets it: click into the
+   * terminal (a click is no key press: a finished task's terminal stays), Terminal: Select All,
+   * Ctrl+Shift+C, then read the clipboard.
+   */
+  async terminalBuffer(): Promise<string> {
+    await this.page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(this.page.url()).origin });
+    const clipboard = (text?: string): Promise<string> => this.page.evaluate(async (t) => {
+      const nav = (globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string>; writeText(s: string): Promise<void> } } }).navigator;
+      if (t !== undefined) await nav.clipboard.writeText(t);
+      return nav.clipboard.readText();
+    }, text);
+    await clipboard('');
+    await this.terminal.click();
+    await this.runCommand('Terminal: Select All');
+    await this.page.keyboard.press('Control+Shift+C');
+    const text = await waitUntil('the terminal text on the clipboard', () => clipboard(), (t) => t !== '', 10_000);
+    await this.runCommand('Terminal: Clear Selection');
+    return text.replace(/\u00a0/g, ' ').replace(/\r\n/g, '\n');
+  }
+
+  /** The diagnostic underlines drawn in the active editor (lines on screen only). */
+  async squiggles(): Promise<ShownSquiggle[]> {
+    return this.editor.evaluate((editor) => {
+      const ed = editor as unknown as DomEl;
+      const numbers = [...ed.querySelectorAll('.margin-view-overlays .line-numbers')].map((el) => ({
+        line: Number(el.innerText.trim()), top: el.getBoundingClientRect().top,
+      }));
+      return [...ed.querySelectorAll('.view-overlays .cdr[class*="squiggly-"]')].map((el) => {
+        const top = el.getBoundingClientRect().top;
+        const n = numbers.find((x) => Math.abs(x.top - top) <= 2);
+        return { line: n?.line ?? -1, severity: /squiggly-(\w+)/.exec(el.className)?.[1] ?? '' };
+      }).sort((a, b) => a.line - b.line);
+    });
+  }
+
+  /** What the status bar's problems item says (its accessible label: `Warnings: 1`, `No Problems`). */
+  async problemsStatus(): Promise<string> {
+    return (await this.page.locator('[id="status.problems"]').getAttribute('aria-label')) ?? '';
   }
 
   /**
@@ -150,15 +268,27 @@ export class Workbench {
 
   /** Moves the mouse over `word` on the (1-based) line and waits for the hover widget to show `expect`. */
   async hover(line: number, word: string, expect: string | RegExp): Promise<Locator> {
-    await this.markLines();
-    const token = this.editor.locator(`.view-line[data-dcl-line="${line}"] span span`, { hasText: word }).first();
-    await token.waitFor({ timeout: SHOW_TIMEOUT });
-    const box = await token.boundingBox();
-    if (box === null) throw new Error(`line ${line}: "${word}" is not on screen`);
-    await this.page.mouse.move(box.x + Math.min(box.width / 2, 8), box.y + box.height / 2);
     const widget = this.page.locator('.monaco-hover:not(.hidden) .monaco-hover-content', { hasText: expect }).first();
-    await widget.waitFor({ timeout: SHOW_TIMEOUT });
-    return widget;
+    const deadline = Date.now() + SHOW_TIMEOUT;
+    // Lines move when lenses are laid out again (a refresh, a late prediction): each attempt finds
+    // the word anew, comes from off the editor, and gives the hover a few seconds.
+    for (;;) {
+      await this.markLines();
+      const token = this.editor.locator(`.view-line[data-dcl-line="${line}"] span span`, { hasText: word }).first();
+      await token.waitFor({ timeout: Math.max(1, deadline - Date.now()) });
+      const box = await token.boundingBox();
+      if (box === null) throw new Error(`line ${line}: "${word}" is not on screen`);
+      const part = await this.page.locator('.part.editor').boundingBox();
+      await this.page.mouse.move(box.x, Math.max(0, (part?.y ?? 40) - 20));
+      await this.page.mouse.move(box.x + Math.min(box.width / 2, 8), box.y + box.height / 2, { steps: 2 });
+      const left = deadline - Date.now();
+      try {
+        await widget.waitFor({ timeout: Math.max(1, Math.min(5_000, left)) });
+        return widget;
+      } catch (e) {
+        if (Date.now() >= deadline) throw e;
+      }
+    }
   }
 
   /**
