@@ -1,7 +1,7 @@
 /**
  * The TextMate grammar (syntaxes/dockerfile.tmLanguage.json): runs vscode-tmgrammar-test on the
  * assertion fixtures in test/grammar/ (the same run as `npm run test:grammar`), so `npm test`
- * covers the grammar. test/grammar/shell-stub.tmLanguage.json stands in for VS Code's shell
+ * covers the grammar. test/grammar/shell-standin.tmLanguage.json stands in for VS Code's shell
  * grammar (source.shell), which RUN heredoc bodies include.
  */
 import { test } from 'node:test';
@@ -13,11 +13,11 @@ import * as path from 'node:path';
 
 const ROOT = path.join(__dirname, '..', '..');
 const GRAMMAR = 'syntaxes/dockerfile.tmLanguage.json';
-const SHELL_STUB = 'test/grammar/shell-stub.tmLanguage.json';
+const SHELL_STANDIN = 'test/grammar/shell-standin.tmLanguage.json';
 const TOOL = require.resolve('vscode-tmgrammar-test/dist/unit.js');
 
 function runTool(glob: string): { status: number | null; output: string } {
-  const r = spawnSync(process.execPath, [TOOL, '-g', GRAMMAR, '-g', SHELL_STUB, glob], {
+  const r = spawnSync(process.execPath, [TOOL, '-g', GRAMMAR, '-g', SHELL_STANDIN, glob], {
     cwd: ROOT,
     encoding: 'utf8',
     // The tool's assertion-line parser can backtrack for minutes on a malformed line

@@ -32,7 +32,7 @@ const DEPENDENCY_STEP: Record<Tool, string> = {
   pipenv: 'copy Pipfile and Pipfile.lock and run `pipenv install --deploy` before copying the sources',
   pdm: 'copy pyproject.toml and pdm.lock and run `pdm install --no-self` before copying the sources',
   go: 'copy go.mod and go.sum and run `go mod download` before copying the sources',
-  cargo: 'copy Cargo.toml and Cargo.lock with a stub src/main.rs and run `cargo fetch` before copying the sources',
+  cargo: 'copy Cargo.toml and Cargo.lock with a placeholder src/main.rs and run `cargo fetch` before copying the sources',
   maven: 'copy pom.xml and run `mvn dependency:go-offline` before copying the sources',
   gradle: 'copy the Gradle build files and run `gradle dependencies` before copying the sources',
   bundler: 'copy Gemfile and Gemfile.lock and run `bundle install` before copying the sources',
