@@ -162,6 +162,23 @@ export function isInternalVertex(name: string): boolean {
 
 type SplitState = 'text' | 'object';
 
+/** The events both progress readers give: the build runner listens the same way to either. */
+abstract class ProgressEvents {
+  protected readonly vertexEmitter = new Emitter<[VertexResult]>();
+  protected readonly logEmitter = new Emitter<[string, string, LogInfo]>();
+  protected readonly textEmitter = new Emitter<[string]>();
+  protected readonly warningEmitter = new Emitter<[string]>();
+
+  /** A vertex's state changed (started, completed, cached, failed). */
+  readonly onVertex = this.vertexEmitter.event;
+  /** Log output of a vertex: (vertex name, decoded text, where it came from). */
+  readonly onLog = this.logEmitter.event;
+  /** A line that is not progress (e.g. the CLI's `ERROR: ...`). */
+  readonly onText = this.textEmitter.event;
+  /** A build warning (decoded short message). */
+  readonly onWarning = this.warningEmitter.event;
+}
+
 /**
  * Incremental reader of `--progress=rawjson`. Splits the stream into JSON objects by brace depth
  * outside strings; a `{` starts an object only at the beginning of a line (or right after another
@@ -169,20 +186,7 @@ type SplitState = 'text' | 'object';
  * the `{` was text after all (BuildKit indents every inner line), so garbage never swallows the
  * objects after it.
  */
-export class RawJsonProgressParser {
-  private readonly vertexEmitter = new Emitter<[VertexResult]>();
-  private readonly logEmitter = new Emitter<[string, string, LogInfo]>();
-  private readonly textEmitter = new Emitter<[string]>();
-  private readonly warningEmitter = new Emitter<[string]>();
-
-  /** A vertex's state changed (started, completed, cached, failed). */
-  readonly onVertex = this.vertexEmitter.event;
-  /** Log output of a vertex: (vertex name, decoded text, where it came from). */
-  readonly onLog = this.logEmitter.event;
-  /** A line that is not progress JSON (e.g. the CLI's `ERROR: ...`). */
-  readonly onText = this.textEmitter.event;
-  /** A build warning (BuildKit's `warnings`, decoded short message). */
-  readonly onWarning = this.warningEmitter.event;
+export class RawJsonProgressParser extends ProgressEvents {
 
   /** Lines that were not progress JSON, in order. */
   readonly unparsed: string[] = [];
@@ -210,6 +214,7 @@ export class RawJsonProgressParser {
   private ended = false;
 
   constructor(options: ProgressParserOptions = {}) {
+    super();
     this.tailLines = options.logTailLines ?? LOG_TAIL_LINES;
     this.includeInternal = options.includeInternal ?? false;
   }
@@ -537,16 +542,7 @@ export interface LegacyParserOptions {
  * VertexResult per `Step i/N : INSTRUCTION` (name as printed), cached when ` ---> Using cache`
  * follows, completed at the ` ---> <image id>` line. A RUN's output lines are its logs.
  */
-export class LegacyProgressParser {
-  private readonly vertexEmitter = new Emitter<[VertexResult]>();
-  private readonly logEmitter = new Emitter<[string, string, LogInfo]>();
-  private readonly textEmitter = new Emitter<[string]>();
-  private readonly warningEmitter = new Emitter<[string]>();
-
-  readonly onVertex = this.vertexEmitter.event;
-  readonly onLog = this.logEmitter.event;
-  readonly onText = this.textEmitter.event;
-  readonly onWarning = this.warningEmitter.event;
+export class LegacyProgressParser extends ProgressEvents {
 
   /** Lines that are not step progress nor a step's output. */
   readonly unparsed: string[] = [];
@@ -561,6 +557,7 @@ export class LegacyProgressParser {
   private ended = false;
 
   constructor(options: LegacyParserOptions = {}) {
+    super();
     this.tailLines = options.logTailLines ?? LOG_TAIL_LINES;
     this.now = options.now ?? (() => performance.now());
   }

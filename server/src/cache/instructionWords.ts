@@ -1,6 +1,7 @@
 /** Reading instruction arguments the way BuildKit's dispatchers do, shared by both builders' models. */
 
 import type { Instruction } from '../parser';
+import type { ContextSelection, ImageInfo, PlanOptions } from './steps';
 import type { ShellEnv, ShellLex } from '../parser/shellLex';
 
 /** ProcessWord, keeping the word as written when it does not lex (BuildKit then fails the build anyway). */
@@ -22,4 +23,31 @@ export function argPairs(inst: Instruction): Array<{ key: string; value: string 
 
 export function isURL(s: string): boolean {
   return /^https?:\/\//i.test(s);
+}
+
+/** A plan's image lookups, remembering which references it asked for (BuildPlan.imageRefs). */
+export function imageLookup(options: PlanOptions): { lookup: (normalized: string) => ImageInfo | undefined; refs: Set<string> } {
+  const refs = new Set<string>();
+  return {
+    refs,
+    lookup: (normalized) => {
+      refs.add(normalized);
+      return options.images?.(normalized);
+    },
+  };
+}
+
+const fileRecords = new WeakMap<ContextSelection, Record<string, string>>();
+
+/**
+ * A selection's files as a path -> hash record (a step's inputs, for reasons), made once per
+ * selection: selections are remembered per snapshot, so keystrokes reuse the record too.
+ */
+export function filesOf(selection: ContextSelection): Record<string, string> {
+  let r = fileRecords.get(selection);
+  if (r === undefined) {
+    r = Object.fromEntries(selection.files.map((x) => [x.path, x.hash]));
+    fileRecords.set(selection, r);
+  }
+  return r;
 }

@@ -30,9 +30,9 @@
 import * as path from 'node:path';
 import { flagValue, flagValues, parse, parseHeredocWord, splitStages, type DockerfileAST, type Instruction, type Stage } from '../parser';
 import { ShellLex, type ShellEnv } from '../parser/shellLex';
-import { argPairs, isURL, tryWord } from './instructionWords';
+import { argPairs, filesOf, imageLookup, isURL, tryWord } from './instructionWords';
 import { normalizeImageRef } from './imageRef';
-import { hashKey, type BuildPlan, type ContextSelection, type ImageInfo, type PlannedStage, type PlannedStep, type PlanOptions, type StageBase, type StepKind } from './steps';
+import { hashKey, type BuildPlan, type ContextSelection, type PlannedStage, type PlannedStep, type PlanOptions, type StageBase, type StepKind } from './steps';
 import type { StepInputs } from './types';
 
 /** Proxy args: usable without an ARG, left out of RUN's cache key unless declared (buildargs.go). */
@@ -175,11 +175,7 @@ function fatalFlag(inst: Instruction): string | undefined {
 /** Plans a legacy (`DOCKER_BUILDKIT=0`) build of `options.target` (default: the last stage). */
 export function planLegacyBuild(ast: DockerfileAST, options: PlanOptions = {}): BuildPlan {
   const problems: string[] = [];
-  const imageRefs = new Set<string>();
-  const lookupImage = (normalized: string): ImageInfo | undefined => {
-    imageRefs.add(normalized);
-    return options.images?.(normalized);
-  };
+  const { lookup: lookupImage, refs: imageRefs } = imageLookup(options);
   const buildArgs = options.buildArgs ?? {};
   const platform = options.platform ?? options.builderPlatform ?? 'linux/amd64';
   const { metaArgs, stages: parsedStages } = splitStages(ast);
@@ -468,7 +464,7 @@ export function planLegacyBuild(ast: DockerfileAST, options: PlanOptions = {}): 
           selection = r.selection;
           inputs = {
             ...inputs,
-            ...(r.selection === undefined ? {} : { files: Object.fromEntries(r.selection.files.map((f) => [f.path, f.hash])) }),
+            ...(r.selection === undefined ? {} : { files: filesOf(r.selection) }),
             ...(r.from === undefined ? {} : { from: [r.from] }),
           };
           break;

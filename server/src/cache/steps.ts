@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { parseMount, splitStages, flagValue, flagValues, type DockerfileAST, type Instruction, type Mount, type Stage } from '../parser';
 import { ShellLex, type ShellEnv } from '../parser/shellLex';
-import { argPairs, isURL, tryWord } from './instructionWords';
+import { argPairs, filesOf, imageLookup, isURL, tryWord } from './instructionWords';
 import { parseHeredocWord } from '../parser/parser';
 import { normalizeImageRef } from './imageRef';
 import type { StepInputs } from './types';
@@ -197,11 +197,7 @@ function isGitSource(s: string): boolean {
 /** Plans the build of `options.target` (default: the last stage). */
 export function planBuild(ast: DockerfileAST, options: PlanOptions = {}): BuildPlan {
   const problems: string[] = [];
-  const imageRefs = new Set<string>();
-  const lookupImage = (normalized: string): ImageInfo | undefined => {
-    imageRefs.add(normalized);
-    return options.images?.(normalized);
-  };
+  const { lookup: lookupImage, refs: imageRefs } = imageLookup(options);
   const buildArgs = options.buildArgs ?? {};
   const builderPlatform = options.builderPlatform ?? 'linux/amd64';
   const targetPlatform = options.platform ?? builderPlatform;
@@ -452,7 +448,7 @@ export function planBuild(ast: DockerfileAST, options: PlanOptions = {}): BuildP
                 mounts.push([m, null]);
               } else {
                 selection = options.context([parsed.source ?? '.'], { excludes: [], parents: false, literal: true });
-                files = Object.fromEntries(selection.files.map((x) => [x.path, x.hash]));
+                files = filesOf(selection);
                 mounts.push([m, selection.checksum]);
               }
             } else {
@@ -535,7 +531,7 @@ export function planBuild(ast: DockerfileAST, options: PlanOptions = {}): BuildP
           addStep(isAdd ? 'add' : 'copy', inst, prefix(name), def,
             {
               text: inst.original.trim(), workdir, user,
-              ...(selection === undefined ? {} : { files: Object.fromEntries(selection.files.map((x) => [x.path, x.hash])) }),
+              ...(selection === undefined ? {} : { files: filesOf(selection) }),
               ...(fromKeys.length === 0 ? {} : { from: fromKeys }),
             },
             { contentKey, unknown, readsStages: reads, selection, independent });
