@@ -15,6 +15,7 @@ import { ManifestStore } from './cache/manifest';
 import { Predictor, buildConfig, type PredictionRun, type StepComparison } from './cache/predictor';
 import type { StepPrediction } from './cache/predict';
 import { vertexNames, type BuildPlan } from './cache/steps';
+import { formatSeconds } from './features/codeLens';
 import { ContextHasher } from './cache/contextHash';
 import type { KnownStep } from './cache/manifest';
 import { applyFix, runRules, type RuleDiagnostic, type RuleSeverity } from './rules';
@@ -198,14 +199,15 @@ function stepJson(plan: BuildPlan, p: StepPrediction): Record<string, unknown> {
 function printPrediction(run: PredictionRun, out: Out): void {
   for (const p of run.result.steps) {
     if (p.step.dedupOf !== undefined) continue;
-    const est = p.prediction === 'miss' && p.estimatedMs !== undefined ? ` ~${seconds(p.estimatedMs)} s` : '';
+    // The same rule as the lenses: under a tenth of a second is not worth a number.
+    const est = p.prediction === 'miss' && p.estimatedMs !== undefined && p.estimatedMs >= 100 ? ` ~${formatSeconds(p.estimatedMs)}` : '';
     const why = p.prediction === 'hit' ? 'cached' : p.reason;
     out.write(`${ICON[p.prediction] ?? ' '} ${p.step.vertex.padEnd(60)}  ${why}${est}\n`);
   }
   const c = run.result.counts;
   const total = c.hit + c.miss + c.unknown;
   out.write(`\n${c.hit} of ${total} steps cached, ${c.miss} will run, ${c.unknown} unknown`
-    + (c.miss > 0 ? ` · rebuild ~${seconds(run.result.estimatedRebuildMs) ?? 0} s` : '') + '\n');
+    + (c.miss > 0 ? ` · rebuild ~${formatSeconds(run.result.estimatedRebuildMs)}` : '') + '\n');
 }
 
 interface EngineSetup { predictor: Predictor; docker: DockerReady | undefined; builder: string; warnings: string[] }
