@@ -393,6 +393,19 @@ function pickFailed(vertices: VertexResult[]): VertexResult | undefined {
   return failed.find((v) => !/\bcontext canceled\b|^canceled$/i.test(v.error ?? '')) ?? failed[0];
 }
 
+/**
+ * What buildx prints when its gRPC connection to the engine breaks (the daemon stopped, restarted
+ * or became unreachable mid-build): the error of the build as a whole, not of a step.
+ */
+const CONNECTION_LOST = /\bcode = Unavailable\b|\bUnavailable: |error reading from server|\btransport is closing\b/i;
+
+/** The build's error said as what happened when the engine went away (undefined: something else). */
+function engineGoneMessage(raw: string, env: NodeJS.ProcessEnv): string | undefined {
+  if (!CONNECTION_LOST.test(raw)) return undefined;
+  const at = env.DOCKER_HOST !== undefined && env.DOCKER_HOST !== '' ? ` at ${env.DOCKER_HOST}` : '';
+  return `Lost the connection to the Docker engine${at} during the build: the daemon stopped or became unreachable. Docker said: ${raw}`;
+}
+
 /** The legacy CLI's stderr without its deprecation banner. */
 function splitLegacyStderr(text: string): { message: string; notes: string[] } {
   const notes: string[] = [];
@@ -498,6 +511,10 @@ export function runBuild(options: BuildOptions): BuildHandle {
       if (!success && errorMessage === undefined) {
         errorMessage = cancelled ? 'Build cancelled.'
           : failedVertex?.error ?? (parser.unparsed.slice(-5).join('\n') || `docker exited with code ${exitCode ?? 'null'}`);
+      }
+      // No step failed, the engine went away under the build: say so, not only in gRPC's words.
+      if (engine === 'buildkit' && !success && !cancelled && spawnError === undefined && errorMessage !== undefined && failedVertex?.error === undefined) {
+        errorMessage = engineGoneMessage(errorMessage, env) ?? errorMessage;
       }
       if (cancelled) errorMessage = 'Build cancelled.';
       resolve({
