@@ -19,9 +19,15 @@ import type { CacheLensSettings } from '../../shared/src/protocol';
 const IMAGE_TTL_MS = 30_000;
 /** File events arriving together are handled together. */
 const RESNAPSHOT_DELAY_MS = 50;
+/**
+ * Snapshots after file events are patched at the paths the watcher named; this long after the last
+ * event the whole context is looked at again, in case the watcher missed something (events it
+ * dropped, a context outside the workspace). A build always looks at everything.
+ */
+const VERIFY_DELAY_MS = 15_000;
 
 export type DocumentPrediction =
-  | { status: 'ready'; run: PredictionRun; history: StepRecord[]; lastBuildTime: string | undefined }
+  | { status: 'ready'; run: PredictionRun; history: readonly StepRecord[]; lastBuildTime: string | undefined }
   | { status: 'hashing'; done: number; total: number; config: BuildConfig }
   | { status: 'failed'; message: string };
 
@@ -36,6 +42,7 @@ interface ContextState {
   done: number;
   total: number;
   timer: NodeJS.Timeout | undefined;
+  verifyTimer: NodeJS.Timeout | undefined;
 }
 
 export interface SessionOptions {
@@ -119,34 +126,54 @@ export class CacheSession {
     const id = `${config.context}\0${config.dockerfile}`;
     let c = this.contexts.get(id);
     if (c === undefined) {
-      c = { root: config.context, dockerfile: config.dockerfile, snapshot: undefined, pending: undefined, dirty: true, done: 0, total: 0, timer: undefined };
+      c = { root: config.context, dockerfile: config.dockerfile, snapshot: undefined, pending: undefined, dirty: true, done: 0, total: 0, timer: undefined, verifyTimer: undefined };
       this.contexts.set(id, c);
     }
     return c;
   }
 
-  /** Starts a snapshot of a context unless one is running; tells onChange when it is done. */
-  private refresh(config: BuildConfig, c: ContextState, manifestDir: string): Promise<ContextSnapshot> {
-    if (c.pending !== undefined) return c.pending;
+  /**
+   * Starts a snapshot of a context unless one is running; tells onChange when it is done. `full`:
+   * every entry is looked at (a build, a check after file events); otherwise only the paths file
+   * events named are read again.
+   */
+  private refresh(config: BuildConfig, c: ContextState, manifestDir: string, full = false): Promise<ContextSnapshot> {
+    if (c.pending !== undefined) {
+      if (!full) return c.pending;
+      // A build needs a snapshot started after it was asked for.
+      return c.pending.catch(() => undefined).then(() => this.refresh(config, c, manifestDir, true));
+    }
     c.dirty = false;
     const hasher = this.predictor(manifestDir).hasher(config.context, config.dockerfile, (done, total) => {
       c.done = done;
       c.total = total;
     });
-    const first = c.snapshot === undefined;
-    c.pending = hasher.snapshot().then((s) => {
+    const before = c.snapshot;
+    const patch = !full && before !== undefined;
+    c.pending = hasher.snapshot({ patch }).then((s) => {
       c.snapshot = s;
       c.pending = undefined;
+      if (patch) this.scheduleVerify(config, c, manifestDir);
       // Files that changed while hashing: take another look. The first scan of a context was
-      // answered with "hashing…": say that a real answer is there.
+      // answered with "hashing…", and a check may have found what the watcher missed: say that
+      // a new answer is there.
       if (c.dirty) void this.refresh(config, c, manifestDir).catch(() => undefined);
-      else if (first) this.options.onChange();
+      else if (before === undefined || (!patch && s !== before)) this.options.onChange();
       return s;
     }, (e: unknown) => {
       c.pending = undefined;
       throw e;
     });
     return c.pending;
+  }
+
+  private scheduleVerify(config: BuildConfig, c: ContextState, manifestDir: string): void {
+    if (c.verifyTimer !== undefined) clearTimeout(c.verifyTimer);
+    c.verifyTimer = setTimeout(() => {
+      c.verifyTimer = undefined;
+      this.refresh(config, c, manifestDir, true).catch((e: unknown) => this.options.log(`context ${c.root}: ${e instanceof Error ? e.message : String(e)}`));
+    }, VERIFY_DELAY_MS);
+    c.verifyTimer.unref();
   }
 
   /**
@@ -187,6 +214,8 @@ export class CacheSession {
       if (inside.length === 0) continue;
       for (const p of this.predictors.values()) p.hasher(c.root, c.dockerfile).invalidate(inside);
       c.dirty = true;
+      if (c.verifyTimer !== undefined) clearTimeout(c.verifyTimer);
+      c.verifyTimer = undefined;
       if (c.timer !== undefined) clearTimeout(c.timer);
       c.timer = setTimeout(() => {
         c.timer = undefined;
@@ -209,8 +238,7 @@ export class CacheSession {
       config.builder = info.ok ? info.builder : `${info.endpoint ?? 'unknown'}|builder=${builderName}|driver=unknown`;
     }
     const c = this.contextState(config);
-    c.dirty = true;
-    const snapshot = await this.refresh(config, c, settings.manifestDirectory);
+    const snapshot = await this.refresh(config, c, settings.manifestDirectory, true);
     return this.predictor(settings.manifestDirectory).run(config, text, { snapshot });
   }
 
@@ -228,6 +256,9 @@ export class CacheSession {
   }
 
   dispose(): void {
-    for (const c of this.contexts.values()) if (c.timer !== undefined) clearTimeout(c.timer);
+    for (const c of this.contexts.values()) {
+      if (c.timer !== undefined) clearTimeout(c.timer);
+      if (c.verifyTimer !== undefined) clearTimeout(c.verifyTimer);
+    }
   }
 }

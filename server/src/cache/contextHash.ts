@@ -20,7 +20,8 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { ContextEntry } from './types';
-import { cleanPattern, compileIgnore, type IgnoreRules } from './sourceSelection';
+import { EntryTable } from './entryTable';
+import { cleanPattern, compileIgnore, notePatch, type IgnoreRules } from './sourceSelection';
 
 export {
   selectSources, goPathMatch, validateGoPattern, compileIgnore, escapeForBalena,
@@ -31,7 +32,7 @@ export interface ContextSnapshot {
   /** Absolute context directory. */
   root: string;
   /** Every entry BuildKit would receive (after `.dockerignore`), keyed by relative path; the root ('') is not included. */
-  entries: Map<string, ContextEntry>;
+  entries: ReadonlyMap<string, ContextEntry>;
   /** The root directory's own mode; BuildKit never hashes it. */
   rootMode: number;
   /** Absolute path of the ignore file used. */
@@ -59,17 +60,6 @@ export interface ContextHasherOptions {
   concurrency?: number;
 }
 
-/** What a warm snapshot needs to trust an earlier hash. */
-interface CachedStat {
-  size: number;
-  mtimeMs: number;
-  ino: number;
-  mode: number;
-  hash: string;
-  linkTarget: string | undefined;
-}
-
-const CACHE_VERSION = 1;
 const READ_CHUNK = 1 << 20;
 const MAX_POOLED_BUFFERS = 32;
 
@@ -178,20 +168,21 @@ const VANISHED = new Set(['ENOENT', 'ENOTDIR']);
 // The hasher
 // ---------------------------------------------------------------------------------------------
 
-/** One directory entry to visit. */
+/** One entry to visit. */
 interface Task {
   rel: string;
   abs: string;
-  dirent: fs.Dirent;
+  /** From the directory listing; undefined for a path named by a file event (lstat tells). */
+  isDir: boolean | undefined;
 }
 
 interface WalkRun {
+  /** Entries found by this walk (a patch: only beneath the changed paths). */
   entries: Map<string, ContextEntry>;
   /** Ignored directories walked for exception patterns: sent only if something beneath is. */
   pendingDirs: Map<string, ContextEntry>;
   problems: string[];
   rules: IgnoreRules;
-  nextCache: Map<string, CachedStat>;
   /** What invalidate() had marked when this snapshot started (later calls wait for the next one). */
   invalidAll: boolean;
   invalid: Set<string>;
@@ -201,17 +192,49 @@ interface WalkRun {
   lastProgress: number;
 }
 
+/** A snapshot's problem about one path starts with `<path>: `. */
+function problemPath(problem: string): string | undefined {
+  const i = problem.indexOf(': ');
+  return i <= 0 ? undefined : problem.slice(0, i);
+}
+
+function isUnder(rel: string, dir: string): boolean {
+  return rel === dir || rel.startsWith(dir + '/');
+}
+
+function sameEntry(a: ContextEntry | undefined, b: ContextEntry | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.type === b.type && a.mode === b.mode && a.size === b.size && a.hash === b.hash && a.linkTarget === b.linkTarget;
+}
+
+/** More changed paths than this and a patch is no quicker than a walk. */
+const MAX_PATCH_PATHS = 1000;
+
+export interface SnapshotOptions {
+  /**
+   * Trust invalidate() to have named every change since the last snapshot (the editor's file
+   * watcher): only those paths are read again and the rest is carried over. Without it (a build,
+   * the CLI) every entry is looked at again, re-reading only files whose stat changed.
+   */
+  patch?: boolean;
+}
+
 export class ContextHasher {
   readonly root: string;
   private readonly dockerfile: string | undefined;
   private readonly onProgress: ((done: number, total: number) => void) | undefined;
   private readonly concurrency: number;
-  private cache = new Map<string, CachedStat>();
+  /** The ignore files that may apply, relative to the root (one may be outside it: `../x`). */
+  private readonly ignoreRels: string[];
+  private last: ContextSnapshot | undefined;
+  private lastRules: IgnoreRules | undefined;
   private readonly invalid = new Set<string>();
   private invalidAll = false;
+  /** A change the next snapshot cannot patch in (an ignore file, a path outside the root). */
+  private needsWalk = false;
   private readonly buffers: Buffer[] = [];
   private lastStats: HasherStats = { hashedFiles: 0, reusedFiles: 0, statCalls: 0 };
-  /** snapshot() calls run one after another: they share the stat cache and the counters. */
+  /** snapshot() calls run one after another: they share the last snapshot and the counters. */
   private tail: Promise<unknown> = Promise.resolve();
   private counting: HasherStats = { hashedFiles: 0, reusedFiles: 0, statCalls: 0 };
 
@@ -220,6 +243,7 @@ export class ContextHasher {
     this.dockerfile = options.dockerfile === undefined ? undefined : path.resolve(this.root, options.dockerfile);
     this.onProgress = options.onProgress;
     this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 16));
+    this.ignoreRels = this.ignoreCandidates().map((f) => path.relative(this.root, f).split(path.sep).join('/'));
   }
 
   /** Counters of the last snapshot(). */
@@ -230,81 +254,157 @@ export class ContextHasher {
   /** The next snapshot re-hashes these paths (a directory: everything beneath it too). */
   invalidate(relativePaths: readonly string[]): void {
     for (const p of relativePaths) {
-      const rel = normalizeRel(p);
-      if (rel === '') this.invalidAll = true;
+      const raw = p.split('\\').join('/');
+      if (this.ignoreRels.includes(raw) || raw === '..' || raw.startsWith('../') || path.posix.isAbsolute(raw)) {
+        this.needsWalk = true;
+        continue;
+      }
+      const rel = normalizeRel(raw);
+      if (this.ignoreRels.includes(rel)) this.needsWalk = true;
+      else if (rel === '') this.invalidAll = true;
       else this.invalid.add(rel);
     }
   }
 
-  exportCache(): unknown {
-    const entries: Array<[string, number, number, number, number, string, string | null]> = [];
-    for (const [rel, c] of this.cache) entries.push([rel, c.size, c.mtimeMs, c.ino, c.mode, c.hash, c.linkTarget ?? null]);
-    return { version: CACHE_VERSION, root: this.root, entries };
-  }
-
-  /** Takes a cache written by exportCache(); anything malformed (or for another root) is ignored. */
-  importCache(data: unknown): void {
-    if (typeof data !== 'object' || data === null) return;
-    const d = data as { version?: unknown; root?: unknown; entries?: unknown };
-    if (d.version !== CACHE_VERSION || d.root !== this.root || !Array.isArray(d.entries)) return;
-    const next = new Map<string, CachedStat>();
-    for (const e of d.entries as unknown[]) {
-      if (!Array.isArray(e) || e.length !== 7) continue;
-      const [rel, size, mtimeMs, ino, mode, hash, link] = e as unknown[];
-      if (typeof rel !== 'string' || rel === '' || normalizeRel(rel) !== rel) continue;
-      if (!isNum(size) || !isNum(mtimeMs) || !isNum(ino) || !isNum(mode)) continue;
-      if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) continue;
-      if (link !== null && typeof link !== 'string') continue;
-      next.set(rel, { size, mtimeMs, ino, mode, hash, linkTarget: link ?? undefined });
-    }
-    this.cache = next;
-  }
-
-  snapshot(): Promise<ContextSnapshot> {
-    const next = this.tail.then(() => this.takeSnapshot());
+  snapshot(options: SnapshotOptions = {}): Promise<ContextSnapshot> {
+    const next = this.tail.then(() => this.takeSnapshot(options.patch === true));
     this.tail = next.catch(() => undefined);
     return next;
   }
 
-  private async takeSnapshot(): Promise<ContextSnapshot> {
+  private async takeSnapshot(patch: boolean): Promise<ContextSnapshot> {
     this.counting = { hashedFiles: 0, reusedFiles: 0, statCalls: 0 };
+    const base = this.last;
+    const rules = this.lastRules;
+    const invalid = new Set(this.invalid);
+    const canPatch = patch && base !== undefined && rules !== undefined && !this.invalidAll && !this.needsWalk && invalid.size <= MAX_PATCH_PATHS;
+    if (canPatch && invalid.size === 0) {
+      this.lastStats = { ...this.counting };
+      return base;
+    }
+    const startMs = performance.timeOrigin + performance.now();
+    if (canPatch) {
+      this.invalid.clear();
+      const s = await this.patchSnapshot(base, rules, invalid, startMs);
+      if (s !== undefined) return s;
+      // A change the patch cannot follow (beneath an ignored folder with exceptions): walk.
+      for (const p of invalid) this.invalid.add(p);
+    }
+    return this.walkSnapshot(startMs);
+  }
+
+  private async walkSnapshot(startMs: number): Promise<ContextSnapshot> {
     const problems: string[] = [];
     const { file: ignoreFile, rules } = await this.readIgnore(problems);
-    const run: WalkRun = {
-      entries: new Map(),
-      pendingDirs: new Map(),
-      problems,
-      rules,
-      nextCache: new Map(),
-      invalidAll: this.invalidAll,
-      invalid: new Set(this.invalid),
-      startMs: performance.timeOrigin + performance.now(),
-      discovered: 0,
-      done: 0,
-      lastProgress: 0,
-    };
+    const run = this.newRun(rules, problems, startMs);
     this.invalid.clear();
     this.invalidAll = false;
+    this.needsWalk = false;
     let rootMode = 0;
     try {
       const st = await this.lstat(this.root);
       rootMode = st.mode;
       if (!st.isDirectory()) problems.push(`the build context ${this.root} is not a directory`);
-      else await this.walk(run);
+      else await this.walk(run, await this.list(run, '', this.root));
     } catch (e) {
       problems.push(`cannot read the build context ${this.root}: ${errMessage(e)}`);
     }
-    this.cache = run.nextCache;
-    this.lastStats = { ...this.counting };
-    this.onProgress?.(run.done, run.discovered);
-    return {
+    const base = this.last;
+    const snapshot: ContextSnapshot = {
       root: this.root,
-      entries: run.entries,
+      entries: EntryTable.of(run.entries),
       rootMode,
       ignoreFile,
       ignorePatterns: rules.patterns,
       problems,
     };
+    if (base !== undefined) {
+      // Tell the index what differs from the last snapshot: it carries the rest over.
+      const changed: string[] = [];
+      let trustChanged = false;
+      for (const [rel, e] of snapshot.entries) {
+        const was = base.entries.get(rel);
+        if (!sameEntry(was, e)) changed.push(rel);
+        else if (was?.mtimeMs !== e.mtimeMs) trustChanged = true;
+      }
+      for (const rel of base.entries.keys()) if (!snapshot.entries.has(rel)) changed.push(rel);
+      if (changed.length === 0 && !trustChanged && rootMode === base.rootMode && sameList(problems, base.problems) && sameList(rules.patterns, base.ignorePatterns) && ignoreFile === base.ignoreFile) {
+        return this.finish(run, base, rules);
+      }
+      notePatch(snapshot, base, changed);
+    }
+    return this.finish(run, snapshot, rules);
+  }
+
+  /**
+   * The last snapshot with the invalidated paths read again: each is stat'ed and (a directory)
+   * walked; entries beneath it that are gone are dropped. Undefined when a walk is needed instead.
+   */
+  private async patchSnapshot(base: ContextSnapshot, rules: IgnoreRules, invalid: Set<string>, startMs: number): Promise<ContextSnapshot | undefined> {
+    const run = this.newRun(rules, [], startMs);
+    run.invalid = invalid;
+    const hasExceptions = rules.patterns.some((p) => p.startsWith('!'));
+    const ignored = (rel: string): boolean => {
+      for (let p = rel; p !== ''; p = parentOf(p)) if (rules.ignores?.(p) === true) return true;
+      return false;
+    };
+    // The outermost changed paths; for a new folder, the outermost folder that is new.
+    const seeds: string[] = [];
+    for (const p of [...invalid].sort((a, b) => a.length - b.length)) {
+      let seed = p;
+      for (let a = parentOf(p); a !== ''; a = parentOf(a)) if (!base.entries.has(a)) seed = a;
+      if (seeds.some((s) => isUnder(seed, s))) continue;
+      if (hasExceptions && ignored(seed)) return undefined;
+      seeds.push(seed);
+    }
+    const changes = new Map<string, ContextEntry | null>();
+    const seedDirs = seeds.filter((s) => base.entries.get(s)?.type === 'dir');
+    for (const s of seeds) if (base.entries.has(s)) changes.set(s, null);
+    if (seedDirs.length > 0) {
+      for (const rel of base.entries.keys()) if (seedDirs.some((d) => rel.startsWith(d + '/'))) changes.set(rel, null);
+    }
+    const tasks: Task[] = [];
+    for (const seed of seeds) {
+      if (ignored(seed)) continue;
+      tasks.push({ rel: seed, abs: path.join(this.root, ...seed.split('/')), isDir: undefined });
+    }
+    run.discovered = tasks.length;
+    await this.walk(run, tasks);
+    if (run.pendingDirs.size > 0) return undefined;
+    for (const [rel, e] of run.entries) changes.set(rel, e);
+    // Unchanged entries (a save that wrote the same bytes) are not changes.
+    for (const [rel, e] of changes) if (sameEntry(base.entries.get(rel), e ?? undefined)) changes.delete(rel);
+    const problems = base.problems.filter((p) => {
+      const at = problemPath(p);
+      return at === undefined || !seeds.some((s) => isUnder(at, s));
+    });
+    problems.push(...run.problems);
+    const snapshot: ContextSnapshot = { ...base, entries: (base.entries as EntryTable).with(changes), problems };
+    notePatch(snapshot, base, changes.keys());
+    return this.finish(run, snapshot, rules);
+  }
+
+  private newRun(rules: IgnoreRules, problems: string[], startMs: number): WalkRun {
+    return {
+      entries: new Map(),
+      pendingDirs: new Map(),
+      problems,
+      rules,
+      invalidAll: this.invalidAll,
+      invalid: new Set(this.invalid),
+      startMs,
+      discovered: 0,
+      done: 0,
+      lastProgress: 0,
+    };
+  }
+
+  private finish(run: WalkRun, snapshot: ContextSnapshot, rules: IgnoreRules): ContextSnapshot {
+    this.last = snapshot;
+    this.lastRules = rules;
+    this.lastStats = { ...this.counting };
+    this.onProgress?.(run.done, run.discovered);
+    return snapshot;
   }
 
   // --- seams for tests (a subclass can make a read fail the way a non-root user would see it) ---
@@ -320,11 +420,13 @@ export class ContextHasher {
 
   // ---
 
+  /** BuildKit's dockerui: `<Dockerfile>.dockerignore` (beside the Dockerfile) replaces the context's `.dockerignore` when it exists. */
+  private ignoreCandidates(): string[] {
+    return [...(this.dockerfile === undefined ? [] : [this.dockerfile + '.dockerignore']), path.join(this.root, '.dockerignore')];
+  }
+
   private async readIgnore(problems: string[]): Promise<{ file: string | undefined; rules: IgnoreRules }> {
-    // BuildKit's dockerui: `<Dockerfile>.dockerignore` (read beside the Dockerfile) replaces the
-    // context's `.dockerignore` when it exists.
-    const candidates = [...(this.dockerfile === undefined ? [] : [this.dockerfile + '.dockerignore']), path.join(this.root, '.dockerignore')];
-    for (const file of candidates) {
+    for (const file of this.ignoreCandidates()) {
       let text: string;
       try {
         text = await fsp.readFile(file, 'utf8');
@@ -357,8 +459,8 @@ export class ContextHasher {
    * Visits every entry with at most `concurrency` visits (each a few file system calls) in flight,
    * from one queue: no promise per waiting entry, which matters at 100k files.
    */
-  private async walk(run: WalkRun): Promise<void> {
-    let queue: Array<Task | undefined> = await this.list(run, '', this.root);
+  private async walk(run: WalkRun, first: Task[]): Promise<void> {
+    let queue: Array<Task | undefined> = first;
     let head = 0;
     let running = 0;
     await new Promise<void>((resolve) => {
@@ -422,23 +524,27 @@ export class ContextHasher {
       return [];
     }
     run.discovered += dirents.length;
-    return dirents.map((d) => ({ rel: rel === '' ? d.name : `${rel}/${d.name}`, abs: path.join(abs, d.name), dirent: d }));
+    return dirents.map((d) => ({ rel: rel === '' ? d.name : `${rel}/${d.name}`, abs: path.join(abs, d.name), isDir: d.isDirectory() }));
   }
 
   /** One entry: lstat once, then hash it (or reuse the hash); a directory returns its children. */
-  private async visit(run: WalkRun, { rel, abs, dirent }: Task): Promise<Task[]> {
+  private async visit(run: WalkRun, { rel, abs, isDir }: Task): Promise<Task[]> {
     const ignored = run.rules.ignores?.(rel) ?? false;
-    if (ignored && (!dirent.isDirectory() || run.rules.canPrune(rel))) return [];
+    if (ignored && isDir === false) return [];
+    if (ignored && isDir === true && run.rules.canPrune(rel)) return [];
     let st: fs.Stats;
     try {
       st = await this.lstat(abs);
     } catch (e) {
+      // A path named by a file event that is gone: deleted, nothing to say.
+      if (isDir === undefined && VANISHED.has(errCode(e))) return [];
       if (VANISHED.has(errCode(e))) run.problems.push(`${rel}: removed while reading the context; left out`);
       else run.problems.push(`${rel}: cannot stat (${errCode(e)}); left out`);
       return [];
     }
     if (st.isDirectory()) {
-      const entry = this.entryFor(rel, st, undefined, sha256Hex(tarsumHeader(headerFor(st, undefined))));
+      if (ignored && run.rules.canPrune(rel)) return [];
+      const entry = this.entryFor(rel, st, undefined, sha256Hex(tarsumHeader(headerFor(st, undefined))), false);
       // An ignored directory is walked only for exception patterns that may reach inside it.
       if (ignored) run.pendingDirs.set(rel, entry);
       else run.entries.set(rel, entry);
@@ -459,41 +565,51 @@ export class ContextHasher {
         }
       }
       const hash = sha256Hex(tarsumHeader(headerFor(st, target)));
-      run.entries.set(rel, this.entryFor(rel, st, target, hash));
-      this.remember(run, rel, st, hash, target);
+      run.entries.set(rel, this.entryFor(rel, st, target, hash, this.trustable(run, st)));
       return [];
     }
     if (!st.isFile()) {
       // FIFOs, sockets, devices: header only, never opened.
-      run.entries.set(rel, this.entryFor(rel, st, undefined, sha256Hex(tarsumHeader(headerFor(st, undefined)))));
+      run.entries.set(rel, this.entryFor(rel, st, undefined, sha256Hex(tarsumHeader(headerFor(st, undefined))), false));
       return [];
     }
     if (cached !== undefined) {
       this.counting.reusedFiles++;
-      run.entries.set(rel, this.entryFor(rel, st, undefined, cached.hash));
-      this.remember(run, rel, st, cached.hash, undefined);
+      run.entries.set(rel, this.entryFor(rel, st, undefined, cached.hash, this.trustable(run, st)));
       return [];
     }
     const r = await this.hashFile(rel, abs, st);
     if (r.problem !== undefined) run.problems.push(r.problem);
     if (r.hash === undefined) return [];
     this.counting.hashedFiles++;
-    run.entries.set(rel, this.entryFor(rel, st, undefined, r.hash));
-    if (r.cacheable) this.remember(run, rel, st, r.hash, undefined);
+    run.entries.set(rel, this.entryFor(rel, st, undefined, r.hash, r.cacheable && this.trustable(run, st)));
     return [];
   }
 
-  private entryFor(rel: string, st: fs.Stats, linkTarget: string | undefined, hash: string): ContextEntry {
+  /** `reusable`: the stat fields that let the next snapshot trust this hash without reading the file. */
+  private entryFor(rel: string, st: fs.Stats, linkTarget: string | undefined, hash: string, reusable: boolean): ContextEntry {
     const type = entryType(st);
-    return { path: rel, type, mode: st.mode, size: headerFor(st, linkTarget).size, hash, linkTarget };
+    const entry: ContextEntry = { path: rel, type, mode: st.mode, size: headerFor(st, linkTarget).size, hash, linkTarget };
+    if (reusable) {
+      entry.statSize = st.size;
+      entry.mtimeMs = st.mtimeMs;
+      entry.ino = st.ino;
+    }
+    return entry;
   }
 
-  /** The cached hash when size, mtime, inode and mode are unchanged and nothing invalidated it. */
-  private reusable(run: WalkRun, rel: string, st: fs.Stats): CachedStat | undefined {
+  /** Git's "racily clean" rule: a file modified in the same clock tick as this snapshot could
+   * change again without its mtime moving, so its hash is not trusted next time. */
+  private trustable(run: WalkRun, st: fs.Stats): boolean {
+    return st.mtimeMs < run.startMs;
+  }
+
+  /** The last snapshot's entry when size, mtime, inode and mode are unchanged and nothing invalidated it. */
+  private reusable(run: WalkRun, rel: string, st: fs.Stats): ContextEntry | undefined {
     if (run.invalidAll) return undefined;
-    const c = this.cache.get(rel);
-    if (c === undefined) return undefined;
-    if (c.size !== st.size || c.mtimeMs !== st.mtimeMs || c.ino !== st.ino || c.mode !== st.mode) return undefined;
+    const c = this.last?.entries.get(rel);
+    if (c?.mtimeMs === undefined) return undefined;
+    if (c.statSize !== st.size || c.mtimeMs !== st.mtimeMs || c.ino !== st.ino || c.mode !== st.mode) return undefined;
     if (run.invalid.size > 0) {
       for (let p = rel; ; p = p.slice(0, p.lastIndexOf('/'))) {
         if (run.invalid.has(p)) return undefined;
@@ -501,13 +617,6 @@ export class ContextHasher {
       }
     }
     return c;
-  }
-
-  private remember(run: WalkRun, rel: string, st: fs.Stats, hash: string, linkTarget: string | undefined): void {
-    // Git's "racily clean" rule: a file modified in the same clock tick as this snapshot could
-    // change again without its mtime moving, so it is not trusted next time.
-    if (st.mtimeMs >= run.startMs) return;
-    run.nextCache.set(rel, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, mode: st.mode, hash, linkTarget });
   }
 
   private takeBuffer(): Buffer {
@@ -573,8 +682,8 @@ function parentOf(rel: string): string {
   return i < 0 ? '' : rel.slice(0, i);
 }
 
-function isNum(v: unknown): v is number {
-  return typeof v === 'number' && Number.isFinite(v);
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** 'a/b', './a/b/', '/a/b' -> 'a/b'; '.', '' -> ''. */

@@ -24,8 +24,13 @@ import type { ContextSnapshot } from './contextHash';
 export interface SourceSelection {
   /** Equal exactly when BuildKit's content checksum of this source selection would be equal (`sha256:<hex>`, BuildKit's value). */
   checksum: string;
-  /** The files/dirs/symlinks included, with their entry hashes, relative to the context root. */
-  files: Array<{ path: string; hash: string }>;
+  /**
+   * The files/dirs/symlinks included, with their entry hashes, relative to the context root, sorted
+   * by path. Listed anew each time it is read: read it once, and only to record or explain.
+   */
+  readonly files: Array<{ path: string; hash: string }>;
+  /** How many entries `files` lists (counted once). */
+  readonly count: number;
   /** Sources BuildKit cannot find (it fails the build), never wildcards that match nothing. */
   missing: string[];
   /** Why a source fails (symlink loop, invalid pattern, dangling link followed). */
@@ -350,25 +355,52 @@ function prepareCopyPatterns(raw: readonly string[], what: string, problems: str
 // The snapshot as BuildKit's radix tree
 // ---------------------------------------------------------------------------------------------
 
-interface Rec {
-  /** Path with `/` as NUL, directory headers with a trailing NUL: BuildKit's key order. */
-  key: Buffer;
-  rel: string;
-  kind: 'dir' | 'hdr' | 'leaf';
-  entry: ContextEntry | undefined;
+/**
+ * BuildKit keys its tree by the path with `/` as NUL, a directory's header under its path plus a
+ * trailing NUL. In that byte order a directory comes first, then its header, then its children by
+ * name, each followed by its own subtree: a depth-first walk over children sorted by name bytes.
+ * The index keeps only those sorted lists, so a snapshot patched at a few paths gets its index
+ * patched too (patchIndex) instead of sorted again.
+ */
+interface Index {
+  entries: ReadonlyMap<string, ContextEntry>;
+  /** Directory ('' the root) -> its children's paths, sorted by name bytes. */
+  children: Map<string, readonly string[]>;
+  dirDigests: Map<string, string>;
+  /** Selections made on this snapshot, by sources and options. */
+  selections: Map<string, Selection>;
 }
 
-interface Index {
-  entries: Map<string, ContextEntry>;
-  records: Rec[];
-  /** rel -> index of its dir or leaf record (the header of a dir follows it). */
-  pos: Map<string, number>;
-  children: Map<string, string[]>;
-  dirDigests: Map<string, string>;
-}
+type Kind = 'dir' | 'hdr' | 'leaf';
 
 const indexes = new WeakMap<ContextSnapshot, Index>();
+/** Snapshots made from another by changing a few paths, until their index is made from the other's. */
+const patches = new WeakMap<ContextSnapshot, { base: ContextSnapshot; changed: Set<string> }>();
+/** With more changed paths than this, a new index is cheaper than a patched one. */
+const MAX_PATCHED_PATHS = 5000;
 const ROOT_ENTRY: ContextEntry = { path: '', type: 'dir', mode: 0o40755, size: 0, hash: EMPTY_DIGEST.slice(7), linkTarget: undefined };
+
+/** Code point order, which is UTF-8 byte order (BuildKit compares bytes; JS strings are UTF-16). */
+export function compareUtf8(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 && y >= 0xd800) {
+      // Surrogates (code points above U+FFFF) sort after U+E000..U+FFFF.
+      x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+      y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+    }
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
+function parentOf(rel: string): string {
+  const i = rel.lastIndexOf('/');
+  return i < 0 ? '' : rel.slice(0, i);
+}
 
 function keyOf(rel: string, header: boolean): Buffer {
   const b = Buffer.from(rel === '' ? (header ? '/' : '') : '/' + rel + (header ? '/' : ''), 'utf8');
@@ -376,41 +408,121 @@ function keyOf(rel: string, header: boolean): Buffer {
   return b;
 }
 
+function buildIndex(entries: ReadonlyMap<string, ContextEntry>): Index {
+  const children = new Map<string, string[]>([['', []]]);
+  for (const [rel, e] of entries) {
+    if (e.type === 'dir' && !children.has(rel)) children.set(rel, []);
+    const parent = parentOf(rel);
+    let list = children.get(parent);
+    if (list === undefined) children.set(parent, (list = []));
+    list.push(rel);
+  }
+  // Siblings share their parent's prefix, so comparing paths compares names.
+  for (const list of children.values()) list.sort(compareUtf8);
+  return { entries, children, dirDigests: new Map(), selections: new Map() };
+}
+
+/** The index of a snapshot that differs from an indexed one at `changed` (every path added, removed or modified). */
+function patchIndex(base: Index, entries: ReadonlyMap<string, ContextEntry>, changed: ReadonlySet<string>): Index {
+  const children = new Map(base.children);
+  const copied = new Set<string>();
+  const listOf = (dir: string): string[] => {
+    const list = [...(children.get(dir) ?? [])];
+    if (!copied.has(dir)) {
+      copied.add(dir);
+      children.set(dir, list);
+      return list;
+    }
+    return children.get(dir) as string[];
+  };
+  const isDir = (rel: string): boolean => rel === '' || entries.get(rel)?.type === 'dir';
+  const dirDigests = new Map(base.dirDigests);
+  // Parents before children, so a new directory has its list before its entries go in.
+  for (const p of [...changed].sort((a, b) => a.length - b.length)) {
+    dirDigests.delete(p);
+    for (let a = p; a !== '';) {
+      a = parentOf(a);
+      dirDigests.delete(a);
+    }
+    const before = base.entries.get(p);
+    const after = entries.get(p);
+    const parent = parentOf(p);
+    if ((before === undefined) !== (after === undefined) && isDir(parent)) {
+      const list = listOf(parent);
+      const at = lowerBound(list, p);
+      if (after === undefined) {
+        if (list[at] === p) list.splice(at, 1);
+      } else if (list[at] !== p) {
+        list.splice(at, 0, p);
+      }
+    }
+    if (before?.type === 'dir' && after?.type !== 'dir') children.delete(p);
+    if (after?.type === 'dir' && !children.has(p)) {
+      children.set(p, []);
+      copied.add(p);
+    }
+  }
+  const idx: Index = { entries, children, dirDigests, selections: new Map() };
+  for (const [id, sel] of base.selections) if (!sel.affectedBy(changed)) idx.selections.set(id, sel.rebind(idx));
+  return idx;
+}
+
+function lowerBound(list: readonly string[], rel: string): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareUtf8(list[mid] ?? '', rel) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 function indexFor(snapshot: ContextSnapshot): Index {
   const hit = indexes.get(snapshot);
   if (hit !== undefined) return hit;
-  const records: Rec[] = [
-    { key: keyOf('', false), rel: '', kind: 'dir', entry: undefined },
-    { key: keyOf('', true), rel: '', kind: 'hdr', entry: undefined },
-  ];
-  for (const [rel, e] of snapshot.entries) {
-    if (e.type === 'dir') {
-      records.push({ key: keyOf(rel, false), rel, kind: 'dir', entry: e });
-      records.push({ key: keyOf(rel, true), rel, kind: 'hdr', entry: e });
-    } else {
-      records.push({ key: keyOf(rel, false), rel, kind: 'leaf', entry: e });
-    }
-  }
-  records.sort((a, b) => Buffer.compare(a.key, b.key));
-  const pos = new Map<string, number>();
-  const children = new Map<string, string[]>();
-  records.forEach((r, i) => {
-    if (r.kind === 'hdr') return;
-    pos.set(r.rel, i);
-    if (r.rel === '') return;
-    const slash = r.rel.lastIndexOf('/');
-    const parent = slash < 0 ? '' : r.rel.slice(0, slash);
-    let list = children.get(parent);
-    if (list === undefined) children.set(parent, (list = []));
-    list.push(r.rel); // records are in key order, so children come sorted by name bytes
-  });
-  const idx: Index = { entries: snapshot.entries, records, pos, children, dirDigests: new Map() };
+  const patch = patches.get(snapshot);
+  patches.delete(snapshot);
+  const baseIdx = patch === undefined ? undefined : indexes.get(patch.base);
+  const idx = patch !== undefined && baseIdx !== undefined && patch.changed.size <= MAX_PATCHED_PATHS
+    ? patchIndex(baseIdx, snapshot.entries, patch.changed)
+    : buildIndex(snapshot.entries);
   indexes.set(snapshot, idx);
   return idx;
 }
 
+/**
+ * Says that `next` is `base` with the entries at `changed` added, removed or modified (and nothing
+ * else): its index, directory digests and unaffected selections are then carried over from
+ * `base`'s instead of computed again.
+ */
+export function notePatch(next: ContextSnapshot, base: ContextSnapshot, changed: Iterable<string>): void {
+  // A base never indexed: patch from its own base, with both sets of changes.
+  const prior = indexes.has(base) ? undefined : patches.get(base);
+  const all = new Set(prior?.changed ?? []);
+  for (const p of changed) all.add(p);
+  patches.set(next, { base: prior?.base ?? base, changed: all });
+}
+
 function lookup(idx: Index, rel: string): ContextEntry | undefined {
   return rel === '' ? ROOT_ENTRY : idx.entries.get(rel);
+}
+
+/**
+ * The records of rel's subtree in BuildKit's key order (rel itself first). `descend` may skip a
+ * directory's children after its two records were visited.
+ */
+function walkTree(idx: Index, rel: string, visit: (rel: string, kind: Kind) => void, descend?: (dir: string) => boolean): void {
+  const e = lookup(idx, rel);
+  if (e === undefined) return;
+  if (e.type !== 'dir') {
+    visit(rel, 'leaf');
+    return;
+  }
+  visit(rel, 'dir');
+  visit(rel, 'hdr');
+  if (descend !== undefined && !descend(rel)) return;
+  for (const child of idx.children.get(rel) ?? []) walkTree(idx, child, visit, descend);
 }
 
 /** A directory's recursive digest: its header, then each child's name and digest. */
@@ -436,11 +548,17 @@ function relOf(abs: string): string {
   return abs === '/' || abs === '' ? '' : abs.replace(/^\/+/, '');
 }
 
+/** What a selection read: the paths its result depends on, or everything once a symlink was followed. */
+interface Track {
+  roots: Set<string>;
+  global: boolean;
+}
+
 type Resolved = { rel: string | undefined; error?: undefined } | { rel?: undefined; error: string };
 
 /** getFollowLinks: resolves symlinks component by component inside the context (absolute targets
  * restart at the context root, `..` stops there); the last one only when followTrailing. */
-function resolve(idx: Index, rel: string, followTrailing: boolean): Resolved {
+function resolve(idx: Index, rel: string, followTrailing: boolean, track?: Track): Resolved {
   const direct = lookup(idx, rel);
   if (direct !== undefined && (!followTrailing || direct.type !== 'symlink')) return { rel };
   let current = '';
@@ -460,6 +578,7 @@ function resolve(idx: Index, rel: string, followTrailing: boolean): Resolved {
       current = next;
       break;
     }
+    if (track !== undefined) track.global = true;
     if (++links > MAX_LINKS) return { error: 'too many levels of symbolic links' };
     const target = e.linkTarget ?? '';
     remaining = `${target}/${remaining}`;
@@ -475,8 +594,8 @@ function recordDigest(idx: Index, rel: string): string {
 }
 
 /** lazyChecksum: the digest of the record at the path, symlinks followed. */
-function lazyChecksum(idx: Index, rel: string, follow: boolean): { digest: string; rel: string } | { error: string } {
-  const r = resolve(idx, rel, follow);
+function lazyChecksum(idx: Index, rel: string, follow: boolean, track?: Track): { digest: string; rel: string } | { error: string } {
+  const r = resolve(idx, rel, follow, track);
   if (r.error !== undefined) return { error: r.error };
   if (r.rel === undefined) return { error: 'not found' };
   return { digest: recordDigest(idx, r.rel), rel: r.rel };
@@ -502,70 +621,86 @@ interface SelectorSpec {
   sources: string[];
 }
 
+function depthOf(p: string): number {
+  let n = 0;
+  for (let i = 0; i < p.length; i++) if (p.charCodeAt(i) === 0x2f) n++;
+  return n;
+}
+
 /** cacheContext.includedPaths: the entries a wildcard/include/exclude selection keeps. */
-function includedPaths(idx: Index, sel: SelectorSpec): { prefix: string; items: Included[] } | { error: string } {
+function includedPaths(idx: Index, sel: SelectorSpec, track: Track): { prefix: string; items: Included[] } | { error: string } {
   const endsInSep = sel.path.endsWith('/');
   const p = sel.path === '/' ? '' : sel.path;
   let origPrefix: string;
-  let start: number;
+  let startRel: string;
   let resolvedPrefix = '';
   if (sel.wildcard) {
     const [d1, d2] = splitWildcards(p);
     if (d1 === '/') {
       origPrefix = '';
-      start = 0;
+      startRel = '';
+      track.roots.add('');
     } else {
       origPrefix = d1;
-      const r = resolve(idx, relOf(d1), d2 !== '');
+      track.roots.add(relOf(d1));
+      const r = resolve(idx, relOf(d1), d2 !== '', track);
       if (r.error !== undefined) return { error: r.error };
       if (r.rel === undefined) return { prefix: origPrefix, items: [] };
-      start = idx.pos.get(r.rel) ?? 0;
+      startRel = r.rel;
       resolvedPrefix = r.rel === '' ? '' : '/' + r.rel;
     }
   } else {
     origPrefix = p;
-    const r = resolve(idx, relOf(p), false);
+    track.roots.add(relOf(p));
+    const r = resolve(idx, relOf(p), false, track);
     if (r.error !== undefined) return { error: r.error };
     if (r.rel === undefined) return { prefix: origPrefix, items: [] };
-    start = idx.pos.get(r.rel) ?? 0;
+    startRel = r.rel;
     resolvedPrefix = r.rel === '' ? '' : '/' + r.rel;
   }
-  const subtree = resolvedPrefix === '' ? undefined : keyOf(relOf(resolvedPrefix), true);
   const items: Included[] = [];
   const parents: Included[] = [];
   let lastMatchedDir = '';
-  for (let i = start; i < idx.records.length; i++) {
-    const rec = idx.records[i];
-    if (rec === undefined) break;
-    // Past the resolved prefix nothing can match any more (BuildKit walks on and matches nothing).
-    if (subtree !== undefined && i > start && !startsWithBuf(rec.key, subtree)) break;
-    let fn = rec.rel === '' ? (rec.kind === 'hdr' ? '/' : '') : '/' + rec.rel + (rec.kind === 'hdr' ? '/' : '');
-    if (fn.startsWith(resolvedPrefix)) fn = origPrefix + fn.slice(resolvedPrefix.length);
+  const pathOf = (rel: string, header: boolean): string => {
+    const fn = rel === '' ? (header ? '/' : '') : '/' + rel + (header ? '/' : '');
+    return fn.startsWith(resolvedPrefix) ? origPrefix + fn.slice(resolvedPrefix.length) : fn;
+  };
+  // `*` and `?` never match `/`: past the pattern's depth, a directory that did not match has
+  // nothing beneath that can (unless a class, which may match `/`, is in the pattern).
+  const prunable = sel.wildcard && p !== '' && !p.includes('[');
+  const patternDepth = depthOf(p);
+  const descend = !prunable ? undefined : (dir: string): boolean => {
+    const fn = pathOf(dir, false);
+    if (lastMatchedDir !== '' && (fn === lastMatchedDir || fn.startsWith(lastMatchedDir + '/'))) return true;
+    return depthOf(fn) < patternDepth;
+  };
+  walkTree(idx, startRel, (rel, kind) => {
+    let fn = pathOf(rel, kind === 'hdr');
     while (parents.length > 0 && !fn.startsWith((parents[parents.length - 1]?.path ?? '') + '/')) parents.pop();
     const parentDir = parents[parents.length - 1];
-    const dirHeader = rec.kind === 'hdr';
+    const dirHeader = kind === 'hdr';
     if (dirHeader) {
       fn = fn.slice(0, -1);
-      if (fn === p && endsInSep) continue;
+      if (fn === p && endsInSep) return;
     }
-    const item: Included = { path: fn, rel: rec.rel, digest: '', followLinks: parentDir === undefined, included: false };
+    const item: Included = { path: fn, rel, digest: '', followLinks: parentDir === undefined, included: false };
     let candidate: string;
     if (sel.wildcard) {
       if (p !== '' && (lastMatchedDir === '' || !fn.startsWith(lastMatchedDir + '/'))) {
-        if (!goPathMatch(p, fn)) continue;
+        if (!goPathMatch(p, fn)) return;
         lastMatchedDir = fn;
       }
       candidate = trimCandidate(fn, lastMatchedDir);
     } else {
-      if (!(fn + '/').startsWith(p + '/')) break;
       candidate = trimCandidate(fn, p);
     }
     let include = true;
     if (sel.include !== undefined && !sel.include.matches(candidate)) include = false;
     if (include && sel.exclude?.matches(candidate) === true) include = false;
-    if (!include && !dirHeader) continue;
-    if (rec.kind === 'dir') continue; // only headers and files are hashed, never a whole directory
-    item.digest = dirHeader ? 'sha256:' + (rec.entry?.hash ?? EMPTY_DIGEST.slice(7)) : 'sha256:' + (rec.entry?.hash ?? '');
+    if (!include && !dirHeader) return;
+    if (kind === 'dir') return; // only headers and files are hashed, never a whole directory
+    const e = rel === '' ? undefined : idx.entries.get(rel);
+    item.digest = dirHeader ? 'sha256:' + (e?.hash ?? EMPTY_DIGEST.slice(7)) : 'sha256:' + (e?.hash ?? '');
     if (include) {
       for (const pd of parents) {
         if (!pd.included) {
@@ -577,7 +712,7 @@ function includedPaths(idx: Index, sel: SelectorSpec): { prefix: string; items: 
       item.included = true;
     }
     if (dirHeader) parents.push(item);
-  }
+  }, descend);
   return { prefix: origPrefix, items };
 }
 
@@ -586,10 +721,6 @@ function trimCandidate(fn: string, prefix: string): string {
   const pre = prefix + '/';
   const rest = withSlash.startsWith(pre) ? withSlash.slice(pre.length) : withSlash;
   return rest.endsWith('/') ? rest.slice(0, -1) : rest;
-}
-
-function startsWithBuf(key: Buffer, prefix: Buffer): boolean {
-  return key.length >= prefix.length && key.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
 }
 
 /** splitWildcards: the components before the first one with a wildcard, and the rest. */
@@ -623,15 +754,84 @@ function normalizeAbs(p: string): string {
 // selectSources
 // ---------------------------------------------------------------------------------------------
 
-/** What BuildKit checksums for these context sources of one COPY/ADD (or bind mount). */
+/** What one selector run needs besides the index; `files` collects what it selects, when asked. */
+interface RunState {
+  files: Map<string, string> | undefined;
+  problems: string[];
+  missing: Set<string>;
+  followNested: boolean;
+  track: Track;
+}
+
+/**
+ * One selection's result. The files it selected are listed only when asked (to record a build or
+ * explain a miss): for `COPY . .` in a big context the list is most of the memory a prediction
+ * would otherwise hold, and keystrokes never need it.
+ */
+class Selection implements SourceSelection {
+  private counted: number | undefined;
+
+  constructor(
+    private idx: Index,
+    private readonly sorted: readonly SelectorSpec[],
+    private readonly followNested: boolean,
+    readonly checksum: string,
+    readonly missing: string[],
+    readonly problems: string[],
+    readonly selectors: Array<{ path: string; digest: string }>,
+    private readonly track: Track,
+  ) {}
+
+  get files(): Array<{ path: string; hash: string }> {
+    const state: RunState = { files: new Map(), problems: [], missing: new Set(this.missing), followNested: this.followNested, track: { roots: new Set(), global: false } };
+    for (const s of this.sorted) {
+      if (s.sources.some((x) => this.missing.includes(x))) continue;
+      selectorDigest(this.idx, s, state);
+    }
+    return [...(state.files ?? [])].map(([path, hash]) => ({ path, hash })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  get count(): number {
+    this.counted ??= this.files.length;
+    return this.counted;
+  }
+
+  /** Whether a change at these paths can change this selection. */
+  affectedBy(changed: ReadonlySet<string>): boolean {
+    if (this.track.global) return true;
+    for (const r of this.track.roots) {
+      if (r === '') return changed.size > 0;
+      for (const p of changed) if (p === r || p.startsWith(r + '/') || r.startsWith(p + '/')) return true;
+    }
+    return false;
+  }
+
+  /** The same selection on a patched snapshot that it does not read differently. */
+  rebind(idx: Index): Selection {
+    const s = new Selection(idx, this.sorted, this.followNested, this.checksum, this.missing, this.problems, this.selectors, this.track);
+    s.counted = this.counted;
+    return s;
+  }
+}
+
+/** What BuildKit checksums for these context sources of one COPY/ADD (or bind mount); remembered per snapshot. */
 export function selectSources(snapshot: ContextSnapshot, sources: readonly string[], options: SelectOptions = {}): SourceSelection {
   const idx = indexFor(snapshot);
+  const id = JSON.stringify([sources, options.excludes ?? [], options.parents === true, options.literal === true, options.followNestedLinks === true]);
+  const hit = idx.selections.get(id);
+  if (hit !== undefined) return hit;
+  const sel = select(idx, sources, options);
+  idx.selections.set(id, sel);
+  return sel;
+}
+
+function select(idx: Index, sources: readonly string[], options: SelectOptions): Selection {
   const problems: string[] = [];
   const missing = new Set<string>();
-  const files = new Map<string, string>();
   const excludesRaw = options.excludes ?? [];
   const excl = prepareCopyPatterns(excludesRaw, '--exclude', problems);
   const exclude = excludesRaw.length > 0 ? new CopyMatcher(excl.patterns) : undefined;
+  const track: Track = { roots: new Set(), global: false };
 
   const specs: SelectorSpec[] = [];
   for (const src of sources) {
@@ -682,7 +882,8 @@ export function selectSources(snapshot: ContextSnapshot, sources: readonly strin
   // Plain sources dropped by the dedup are never checksummed, but the copy still needs them.
   for (const s of specs) {
     if (s.filtered || missing.has(s.sources[0] ?? '')) continue;
-    const r = resolve(idx, relOf(s.path), true);
+    track.roots.add(relOf(s.path));
+    const r = resolve(idx, relOf(s.path), true, track);
     if (r.error !== undefined) {
       problems.push(`${s.sources[0] ?? s.path}: ${r.error}; BuildKit fails the build`);
       for (const x of s.sources) missing.add(x);
@@ -691,49 +892,47 @@ export function selectSources(snapshot: ContextSnapshot, sources: readonly strin
     }
   }
 
+  const state: RunState = { files: undefined, problems, missing, followNested: options.followNestedLinks === true, track };
   const selectors: Array<{ path: string; digest: string }> = [];
   for (const s of sorted) {
     const failedSource = s.sources.some((x) => missing.has(x));
-    const digest = failedSource ? `error:${s.path}` : selectorDigest(idx, s, files, problems, missing, options.followNestedLinks === true);
+    const digest = failedSource ? `error:${s.path}` : selectorDigest(idx, s, state);
     selectors.push({ path: s.path, digest });
   }
   const checksum = 'sha256:' + createHash('sha256').update(selectors.map((s) => s.digest).join('\0')).digest('hex');
-  return {
-    checksum,
-    files: [...files].map(([path, hash]) => ({ path, hash })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
-    missing: sources.filter((s) => missing.has(s)),
-    problems,
-    selectors,
-  };
+  const missingList = sources.filter((s) => missing.has(s));
+  return new Selection(idx, sorted, state.followNested, checksum, missingList, problems, selectors, track);
 }
 
-function selectorDigest(idx: Index, s: SelectorSpec, files: Map<string, string>, problems: string[], missing: Set<string>, followNested: boolean): string {
+function selectorDigest(idx: Index, s: SelectorSpec, state: RunState): string {
   const fail = (why: string | undefined): string => {
-    if (why !== undefined) problems.push(`${s.sources.join(', ')}: ${why}; BuildKit fails the build`);
-    for (const x of s.sources) missing.add(x);
+    if (why !== undefined) state.problems.push(`${s.sources.join(', ')}: ${why}; BuildKit fails the build`);
+    for (const x of s.sources) state.missing.add(x);
     return `error:${s.path}`;
   };
   if (!s.filtered) {
-    const r = lazyChecksum(idx, relOf(s.path), true);
+    state.track.roots.add(relOf(s.path));
+    const r = lazyChecksum(idx, relOf(s.path), true, state.track);
     if ('error' in r) return fail(r.error === 'not found' ? undefined : r.error);
-    addFiles(idx, r.rel, files);
+    if (state.files !== undefined) addFiles(idx, r.rel, state.files);
     return r.digest;
   }
-  const inc = includedPaths(idx, s);
+  const inc = includedPaths(idx, s, state.track);
   if ('error' in inc) return fail(inc.error);
   const { prefix, items } = inc;
-  if (!s.wildcard && items.length === 0 && resolve(idx, relOf(s.path), false).rel === undefined) {
+  if (!s.wildcard && items.length === 0 && resolve(idx, relOf(s.path), false, state.track).rel === undefined) {
     // BuildKit's checksum is then the empty digest, but the copy itself fails when it runs.
-    for (const x of s.sources) missing.add(x);
+    for (const x of s.sources) state.missing.add(x);
   }
   for (const it of items) {
     const e = lookup(idx, it.rel);
-    if ((it.followLinks || followNested) && e?.type === 'symlink') {
+    if ((it.followLinks || state.followNested) && e?.type === 'symlink') {
+      state.track.global = true;
       const r = lazyChecksum(idx, it.rel, true);
       if ('error' in r) return fail(`${it.rel}: symlink ${r.error === 'not found' ? 'points to nothing in the context' : r.error}`);
       it.digest = r.digest;
     }
-    files.set(it.rel, it.digest.slice(7));
+    state.files?.set(it.rel, it.digest.slice(7));
   }
   for (const req of s.required) {
     if (!items.some((it) => it.path.startsWith(req))) return fail(undefined);
@@ -753,16 +952,9 @@ function selectorDigest(idx: Index, s: SelectorSpec, files: Map<string, string>,
 
 /** The entry at rel and, for a directory, everything beneath it. */
 function addFiles(idx: Index, rel: string, files: Map<string, string>): void {
-  const e = lookup(idx, rel);
-  if (e === undefined) return;
-  if (rel !== '') files.set(rel, e.hash);
-  if (e.type !== 'dir') return;
-  const start = idx.pos.get(rel);
-  if (start === undefined) return;
-  const prefix = keyOf(rel, true);
-  for (let i = start + 1; i < idx.records.length; i++) {
-    const r = idx.records[i];
-    if (r === undefined || !startsWithBuf(r.key, prefix)) break;
-    if (r.kind !== 'hdr' && r.entry !== undefined) files.set(r.rel, r.entry.hash);
-  }
+  walkTree(idx, rel, (r, kind) => {
+    if (kind === 'hdr' || r === '') return;
+    const e = idx.entries.get(r);
+    if (e !== undefined) files.set(r, e.hash);
+  });
 }
