@@ -184,7 +184,7 @@ test('COPY: the key is the files (paths and content) and the destination, not th
   const dir = 'FROM alpine\nCOPY src/ /src/\n';
   const { 'src/util.js': util, ...rest } = CONTEXT;
   assert.notEqual(keyOf(plan(dir, {}, { ...rest, 'src/helpers.js': util }), 'COPY src/ /src/'), keyOf(plan(dir), 'COPY src/ /src/'));
-  assert.deepEqual(Object.keys(stepOf(plan(dir), 'COPY src/ /src/').inputs.files ?? {}), ['src/index.js', 'src/util.js']);
+  assert.deepEqual((stepOf(plan(dir), 'COPY src/ /src/').selection?.files ?? []).map((f) => f.path), ['src/index.js', 'src/util.js']);
   // A missing source fails the build.
   assert.match(stepOf(plan('FROM alpine\nCOPY nope /x\n'), 'COPY nope /x').unknownReason ?? '', /nope not found/);
 });

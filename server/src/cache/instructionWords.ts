@@ -1,7 +1,7 @@
 /** Reading instruction arguments the way BuildKit's dispatchers do, shared by both builders' models. */
 
 import type { Instruction } from '../parser';
-import type { ContextSelection, ImageInfo, PlanOptions } from './steps';
+import type { ImageInfo, PlanOptions } from './steps';
 import type { ShellEnv, ShellLex } from '../parser/shellLex';
 
 /** ProcessWord, keeping the word as written when it does not lex (BuildKit then fails the build anyway). */
@@ -35,19 +35,4 @@ export function imageLookup(options: PlanOptions): { lookup: (normalized: string
       return options.images?.(normalized);
     },
   };
-}
-
-const fileRecords = new WeakMap<ContextSelection, Record<string, string>>();
-
-/**
- * A selection's files as a path -> hash record (a step's inputs, for reasons), made once per
- * selection: selections are remembered per snapshot, so keystrokes reuse the record too.
- */
-export function filesOf(selection: ContextSelection): Record<string, string> {
-  let r = fileRecords.get(selection);
-  if (r === undefined) {
-    r = Object.fromEntries(selection.files.map((x) => [x.path, x.hash]));
-    fileRecords.set(selection, r);
-  }
-  return r;
 }

@@ -30,7 +30,7 @@
 import * as path from 'node:path';
 import { flagValue, flagValues, parse, parseHeredocWord, splitStages, type DockerfileAST, type Instruction, type Stage } from '../parser';
 import { ShellLex, type ShellEnv } from '../parser/shellLex';
-import { argPairs, filesOf, imageLookup, isURL, tryWord } from './instructionWords';
+import { argPairs, imageLookup, isURL, tryWord } from './instructionWords';
 import { normalizeImageRef } from './imageRef';
 import { hashKey, type BuildPlan, type ContextSelection, type PlannedStage, type PlannedStep, type PlanOptions, type StageBase, type StepKind } from './steps';
 import type { StepInputs } from './types';
@@ -464,7 +464,7 @@ export function planLegacyBuild(ast: DockerfileAST, options: PlanOptions = {}): 
           selection = r.selection;
           inputs = {
             ...inputs,
-            ...(r.selection === undefined ? {} : { files: filesOf(r.selection) }),
+            ...(r.selection === undefined ? {} : { filesChecksum: r.selection.checksum }),
             ...(r.from === undefined ? {} : { from: [r.from] }),
           };
           break;

@@ -9,7 +9,9 @@
  */
 
 import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
 import { promises as fsp } from 'node:fs';
+import * as zlib from 'node:zlib';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { BuildConfig, BuildRecord, StepRecord, StepResult } from './types';
@@ -17,6 +19,24 @@ import type { BuildConfig, BuildRecord, StepRecord, StepResult } from './types';
 export const MANIFEST_VERSION = 1;
 /** Builds kept per configuration. */
 export const MAX_BUILDS = 10;
+/**
+ * A step that selected more files than this keeps their list beside the manifest
+ * (`files/<id>.json.gz` in the builder's folder, shared by every record with the same list), so
+ * that reading the manifest, which happens on every prediction, stays cheap.
+ */
+export const INLINE_FILES = 256;
+/** Hex digits of each file's hash kept in a list: enough to tell that a file changed. */
+export const LIST_HASH_DIGITS = 16;
+const FILE_LIST_VERSION = 1;
+/** A list no manifest names is deleted only after this long (another process may be about to name it). */
+const LIST_GRACE_MS = 10 * 60_000;
+
+/** The identity of a file list: equal lists, equal ids. */
+export function fileListId(files: ReadonlyArray<{ path: string; hash: string }>): string {
+  const h = createHash('sha256');
+  for (const f of files) h.update(`${f.path}\0${f.hash.slice(0, LIST_HASH_DIGITS)}\n`);
+  return h.digest('hex');
+}
 
 export interface ManifestFile {
   version: 1;
@@ -151,8 +171,13 @@ export function parseManifest(text: string): Parsed {
       return { kind: 'invalid', reason: `build ${i + 1} is malformed` };
     }
     for (const s of b.steps as unknown[]) {
-      if (!isRecord(s) || typeof s.key !== 'string' || typeof s.result !== 'string' || !RESULTS.includes(s.result as StepResult)) {
+      if (!isRecord(s) || typeof s.key !== 'string' || typeof s.result !== 'string' || !RESULTS.includes(s.result as StepResult) || !isRecord(s.inputs)) {
         return { kind: 'invalid', reason: `a step of build ${i + 1} is malformed` };
+      }
+      // The id names a file: nothing but a hash may reach the file system.
+      const ref = isRecord(s.inputs) ? s.inputs.filesRef : undefined;
+      if (ref !== undefined && (typeof ref !== 'string' || !/^[0-9a-f]{64}$/.test(ref))) {
+        return { kind: 'invalid', reason: `a step of build ${i + 1} names a malformed file list` };
       }
     }
   }
@@ -217,12 +242,12 @@ async function renameRetry(from: string, to: string): Promise<void> {
 }
 
 /** Temp file in the same directory, fsync, rename: readers see the old file or the new one. */
-async function writeAtomic(file: string, text: string): Promise<void> {
+async function writeAtomic(file: string, text: string | Buffer): Promise<void> {
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     const fh = await fsp.open(tmp, 'w');
     try {
-      await fh.writeFile(text, 'utf8');
+      await fh.writeFile(text);
       await fh.sync();
     } finally {
       await fh.close();
@@ -290,6 +315,8 @@ export class ManifestStore {
   private readonly parsed = new Map<string, { size: number; mtimeMs: number; ino: number; manifest: ManifestFile | undefined }>();
   /** The last knownKeys() answer and the files it was made from. */
   private lastKnown: { signature: string; known: Map<string, KnownStep> } | undefined;
+  /** File lists read lately (explaining a miss reads the same one on every keystroke). */
+  private readonly lists = new Map<string, ReadonlyMap<string, string> | undefined>();
 
   constructor(dir?: string, options: ManifestStoreOptions = {}) {
     this.dir = dir ?? ManifestStore.defaultDir();
@@ -361,13 +388,20 @@ export class ManifestStore {
     }
   }
 
+  /** Where the file lists of a builder's records are kept. */
+  listDir(builder: string): string {
+    return path.join(this.dir, builderHash(builder), 'files');
+  }
+
   /**
-   * Adds a build (newest first, capped). Throws a ManifestError when the file belongs to a newer
-   * version, or when another writer holds the lock for too long.
+   * Adds a build (newest first, capped), and the file lists its steps name by `filesRef`. Throws a
+   * ManifestError when the file belongs to a newer version, or when another writer holds the lock
+   * for too long.
    */
-  async record(config: BuildConfig, build: BuildRecord): Promise<void> {
+  async record(config: BuildConfig, build: BuildRecord, fileLists: ReadonlyMap<string, ReadonlyArray<{ path: string; hash: string }>> = new Map()): Promise<void> {
     const file = this.fileFor(config);
     await fsp.mkdir(path.dirname(file), { recursive: true });
+    if (fileLists.size > 0) await this.writeLists(config.builder, fileLists);
     await this.withLock(file, async () => {
       const text = await readText(file);
       let previous: BuildRecord[] = [];
@@ -383,6 +417,76 @@ export class ManifestStore {
       const manifest: ManifestFile = { version: MANIFEST_VERSION, config, builds: capBuilds([build, ...previous], this.maxBuilds) };
       await writeAtomic(file, JSON.stringify(manifest, null, 1) + '\n');
     });
+    // Lists no record names any more (builds dropped by the cap, forgotten configurations).
+    await this.collectLists(config.builder).catch(() => undefined);
+  }
+
+  /**
+   * A file list named by a recorded step (path -> the first LIST_HASH_DIGITS hex digits of its
+   * hash); undefined when it is gone or unreadable. Synchronous: predictions ask for it while
+   * explaining a miss, and it is kept once read.
+   */
+  fileList(builder: string, ref: string): ReadonlyMap<string, string> | undefined {
+    if (!/^[0-9a-f]{64}$/.test(ref)) return undefined;
+    const id = `${builder}\0${ref}`;
+    if (this.lists.has(id)) return this.lists.get(id);
+    let list: Map<string, string> | undefined;
+    try {
+      const data: unknown = JSON.parse(zlib.gunzipSync(fs.readFileSync(path.join(this.listDir(builder), `${ref}.json.gz`))).toString('utf8'));
+      if (isRecord(data) && data.version === FILE_LIST_VERSION && Array.isArray(data.files)) {
+        list = new Map();
+        for (const f of data.files as unknown[]) {
+          if (Array.isArray(f) && typeof f[0] === 'string' && typeof f[1] === 'string') list.set(f[0], f[1]);
+        }
+      }
+    } catch {
+      list = undefined;
+    }
+    if (this.lists.size >= 4) this.lists.delete(this.lists.keys().next().value ?? '');
+    this.lists.set(id, list);
+    return list;
+  }
+
+  private async writeLists(builder: string, lists: ReadonlyMap<string, ReadonlyArray<{ path: string; hash: string }>>): Promise<void> {
+    const dir = this.listDir(builder);
+    await fsp.mkdir(dir, { recursive: true });
+    for (const [ref, files] of lists) {
+      const file = path.join(dir, `${ref}.json.gz`);
+      try {
+        // Already there (the same files as an earlier build): mark it as in use again.
+        const now = new Date();
+        await fsp.utimes(file, now, now);
+        continue;
+      } catch {
+        // Not there yet.
+      }
+      const text = JSON.stringify({ version: FILE_LIST_VERSION, files: files.map((f) => [f.path, f.hash.slice(0, LIST_HASH_DIGITS)]) });
+      await writeAtomic(file, zlib.gzipSync(text));
+    }
+  }
+
+  /** Deletes the lists no manifest of this builder names, once they are older than LIST_GRACE_MS. */
+  private async collectLists(builder: string): Promise<void> {
+    const folder = path.join(this.dir, builderHash(builder));
+    const names = await fsp.readdir(path.join(folder, 'files')).catch(() => [] as string[]);
+    if (names.length === 0) return;
+    const named = new Set<string>();
+    for (const name of await fsp.readdir(folder)) {
+      if (!/^[0-9a-f]{64}\.json$/.test(name)) continue;
+      const text = await readText(path.join(folder, name));
+      const parsed = text === undefined ? undefined : parseManifest(text);
+      // A file we cannot read may name lists: keep them all.
+      if (parsed?.kind !== 'ok') return;
+      for (const b of parsed.manifest.builds) for (const st of b.steps) if (st.inputs.filesRef !== undefined) named.add(st.inputs.filesRef);
+    }
+    const now = Date.now();
+    for (const name of names) {
+      const m = /^([0-9a-f]{64})\.json\.gz$/.exec(name);
+      if (m === null || named.has(m[1] ?? '')) continue;
+      const file = path.join(folder, 'files', name);
+      const st = await fsp.stat(file).catch(() => undefined);
+      if (st !== undefined && now - st.mtimeMs > LIST_GRACE_MS) await fsp.rm(file, { force: true });
+    }
   }
 
   /**
@@ -390,7 +494,7 @@ export class ManifestStore {
    * all builds on one builder. Value: the most recent record of that key. Steps of failed and
    * cancelled builds count when they completed (`cached`/`built`): their results are in the cache.
    */
-  async knownKeys(builder: string, engine: 'buildkit' | 'legacy'): Promise<Map<string, KnownStep>> {
+  async knownKeys(builder: string, engine: 'buildkit' | 'legacy'): Promise<ReadonlyMap<string, KnownStep>> {
     const known = new Map<string, KnownStep>();
     const folder = path.join(this.dir, builderHash(builder));
     let names: string[];
@@ -420,7 +524,8 @@ export class ManifestStore {
       }
     }));
     const signature = `${builder}|${engine}|${stamps.sort().join(',')}`;
-    if (this.lastKnown?.signature === signature) return new Map(this.lastKnown.known);
+    // The same answer object while no file changed: callers may remember what they made of it.
+    if (this.lastKnown?.signature === signature) return this.lastKnown.known;
     for (const m of manifests) {
       if (m === undefined || m.config.builder !== builder) continue;
       for (const build of m.builds) {
@@ -432,7 +537,7 @@ export class ManifestStore {
         }
       }
     }
-    this.lastKnown = { signature, known: new Map(known) };
+    this.lastKnown = { signature, known };
     return known;
   }
 

@@ -26,22 +26,73 @@ export interface PredictionResult {
 /** Recorded steps, newest first, for reasons and durations. */
 export type History = readonly StepRecord[];
 
-const MAX_NAMED = 1;
+export interface PredictOptions {
+  /** A file list that a recorded step names by `filesRef` (ManifestStore.fileList). */
+  fileList?: (ref: string) => ReadonlyMap<string, string> | undefined;
+}
 
-function listChanges(prev: Record<string, string>, next: Record<string, string>): { summary: string; details: string[] } | undefined {
+const MAX_NAMED = 1;
+/** Changed files listed in a miss's details; the rest are counted. */
+const MAX_DETAILS = 200;
+/** Recorded and current hashes are compared on this many hex digits (recorded lists keep no more). */
+const HASH_DIGITS = 16;
+
+type Why = { reason: string; details: string[] };
+
+function listChanges(prev: ReadonlyMap<string, string>, next: ReadonlyMap<string, string>): Why | undefined {
   const changed: string[] = [];
   const added: string[] = [];
   const removed: string[] = [];
-  for (const [p, h] of Object.entries(next)) {
-    const old = prev[p];
+  for (const [p, h] of next) {
+    const old = prev.get(p);
     if (old === undefined) added.push(p);
-    else if (old !== h) changed.push(p);
+    else if (old.slice(0, HASH_DIGITS) !== h.slice(0, HASH_DIGITS)) changed.push(p);
   }
-  for (const p of Object.keys(prev)) if (!(p in next)) removed.push(p);
+  for (const p of prev.keys()) if (!next.has(p)) removed.push(p);
   const all = [...changed.map((p) => `${p} changed`), ...added.map((p) => `${p} added`), ...removed.map((p) => `${p} removed`)];
   if (all.length === 0) return undefined;
-  const summary = all.slice(0, MAX_NAMED).join(', ') + (all.length > MAX_NAMED ? ` (+${all.length - MAX_NAMED} more)` : '');
-  return { summary, details: all };
+  const reason = all.slice(0, MAX_NAMED).join(', ') + (all.length > MAX_NAMED ? ` (+${all.length - MAX_NAMED} more)` : '');
+  const details = all.length > MAX_DETAILS ? [...all.slice(0, MAX_DETAILS), `… and ${all.length - MAX_DETAILS} more`] : all;
+  return { reason, details };
+}
+
+/**
+ * Which files differ from a recorded step's, explained once per (recorded list, current
+ * selection): listing a big selection is the costly part, and every keystroke asks again.
+ */
+const explained = new Map<string, Why | null>();
+const MAX_EXPLAINED = 32;
+
+function fileChanges(prev: StepInputs, step: PlannedStep, options: PredictOptions): Why | undefined {
+  const sel = step.selection;
+  if (prev.files === undefined && prev.filesRef === undefined && sel === undefined) return undefined;
+  if (sel !== undefined && prev.filesChecksum === sel.checksum) return undefined;
+  const memoKey = prev.filesRef !== undefined && sel !== undefined ? `${prev.filesRef}|${sel.checksum}` : undefined;
+  if (memoKey !== undefined && explained.has(memoKey)) return explained.get(memoKey) ?? undefined;
+  const before = prev.files !== undefined ? new Map(Object.entries(prev.files))
+    : prev.filesRef !== undefined ? options.fileList?.(prev.filesRef) : new Map<string, string>();
+  let why: Why | undefined;
+  if (before === undefined) {
+    why = prev.filesChecksum !== undefined && sel !== undefined
+      ? { reason: 'the copied files changed', details: ['The file list of the earlier build is no longer kept, so which files changed cannot be said.'] }
+      : undefined;
+  } else {
+    why = listChanges(before, new Map((sel?.files ?? []).map((f) => [f.path, f.hash])));
+  }
+  if (memoKey !== undefined) {
+    if (explained.size >= MAX_EXPLAINED) explained.delete(explained.keys().next().value ?? '');
+    explained.set(memoKey, why ?? null);
+  }
+  return why;
+}
+
+/** Whether two recorded steps selected the same files (as far as their records tell). */
+export function sameFiles(a: StepInputs, b: StepInputs): boolean {
+  if (a.filesChecksum !== undefined && b.filesChecksum !== undefined) return a.filesChecksum === b.filesChecksum;
+  if (a.filesRef !== undefined || b.filesRef !== undefined) return a.filesRef === b.filesRef;
+  const ka = Object.keys(a.files ?? {});
+  if (ka.length !== Object.keys(b.files ?? {}).length) return false;
+  return ka.every((k) => (b.files ?? {})[k] === (a.files ?? {})[k]);
 }
 
 function pairs(list: Array<[string, string]> | undefined): Map<string, string> {
@@ -49,14 +100,13 @@ function pairs(list: Array<[string, string]> | undefined): Map<string, string> {
 }
 
 /** Why a step whose parent is unchanged misses, from the previous record on the same parent. */
-function diffInputs(prev: StepInputs, next: StepInputs): { reason: string; details: string[] } {
+function diffInputs(prev: StepInputs, step: PlannedStep, options: PredictOptions): Why {
+  const next = step.inputs;
   if (prev.text !== next.text) {
     return { reason: 'instruction changed', details: [`was: ${prev.text}`, `now: ${next.text}`] };
   }
-  if (prev.files !== undefined || next.files !== undefined) {
-    const c = listChanges(prev.files ?? {}, next.files ?? {});
-    if (c !== undefined) return { reason: c.summary, details: c.details };
-  }
+  const files = fileChanges(prev, step, options);
+  if (files !== undefined) return files;
   const prevArgs = prev.args ?? {};
   const nextArgs = next.args ?? {};
   for (const k of new Set([...Object.keys(prevArgs), ...Object.keys(nextArgs)])) {
@@ -89,7 +139,39 @@ function diffInputs(prev: StepInputs, next: StepInputs): { reason: string; detai
   return { reason: 'its inputs changed', details: [] };
 }
 
-export function predict(plan: BuildPlan, known: ReadonlyMap<string, StepRecord>, history: History): PredictionResult {
+/** The history looked up by what predictions ask of it (the first, i.e. newest, record of each). */
+interface HistoryIndex {
+  builtByTextStage: Map<string, StepRecord>;
+  builtByText: Map<string, StepRecord>;
+  fromByStage: Map<string, StepRecord>;
+  byParent: Map<string, StepRecord>;
+  byTextStage: Map<string, StepRecord>;
+}
+
+const historyIndexes = new WeakMap<History, HistoryIndex>();
+
+function indexHistory(history: History): HistoryIndex {
+  const hit = historyIndexes.get(history);
+  if (hit !== undefined) return hit;
+  const idx: HistoryIndex = { builtByTextStage: new Map(), builtByText: new Map(), fromByStage: new Map(), byParent: new Map(), byTextStage: new Map() };
+  const first = <K>(m: Map<K, StepRecord>, k: K, r: StepRecord): void => {
+    if (!m.has(k)) m.set(k, r);
+  };
+  for (const r of history) {
+    if (r.result === 'built') {
+      first(idx.builtByTextStage, `${r.inputs.text}\0${r.stage}`, r);
+      first(idx.builtByText, r.inputs.text, r);
+    }
+    if (r.instruction === 'FROM') first(idx.fromByStage, r.stage, r);
+    first(idx.byParent, `${r.parentKey ?? ''}\0${r.instruction}`, r);
+    first(idx.byTextStage, `${r.inputs.text}\0${r.stage}`, r);
+  }
+  historyIndexes.set(history, idx);
+  return idx;
+}
+
+export function predict(plan: BuildPlan, known: ReadonlyMap<string, StepRecord>, history: History, options: PredictOptions = {}): PredictionResult {
+  const hx = indexHistory(history);
   const out: StepPrediction[] = [];
   const byStep = new Map<number, StepPrediction>();
   const stageFullyHit = new Map<number, boolean>();
@@ -99,8 +181,7 @@ export function predict(plan: BuildPlan, known: ReadonlyMap<string, StepRecord>,
   const targetName = plan.stages[plan.target]?.displayName ?? '';
 
   const durationFor = (s: PlannedStep): number | undefined => {
-    const built = history.find((r) => r.result === 'built' && r.inputs.text === s.inputs.text && r.stage === s.stageName)
-      ?? history.find((r) => r.result === 'built' && r.inputs.text === s.inputs.text);
+    const built = hx.builtByTextStage.get(`${s.inputs.text}\0${s.stageName}`) ?? hx.builtByText.get(s.inputs.text);
     return built?.durationMs;
   };
 
@@ -135,7 +216,7 @@ export function predict(plan: BuildPlan, known: ReadonlyMap<string, StepRecord>,
     } else if (known.has(step.key)) {
       p = { step, prediction: 'hit', reason: 'cached', details: [], estimatedMs: undefined };
     } else {
-      p = { step, prediction: 'miss', ...missReason(step, history), estimatedMs: durationFor(step) };
+      p = { step, prediction: 'miss', ...missReason(step, history, hx, options), estimatedMs: durationFor(step) };
     }
     out.push(p);
     byStep.set(step.index, p);
@@ -168,10 +249,10 @@ function baseStageOutcome(plan: BuildPlan, stage: number, fullyHit: Map<number, 
   return baseStageOutcome(plan, base.index, fullyHit, byStep);
 }
 
-function missReason(step: PlannedStep, history: History): { reason: string; details: string[] } {
+function missReason(step: PlannedStep, history: History, hx: HistoryIndex, options: PredictOptions): Why {
   if (history.length === 0) return { reason: 'never built', details: [] };
   if (step.kind === 'from') {
-    const prev = history.find((r) => r.instruction === 'FROM' && r.stage === step.stageName);
+    const prev = hx.fromByStage.get(step.stageName);
     if (prev?.inputs.base !== undefined && step.inputs.base !== undefined) {
       const ref = (s: string): string => s.replace(/ \(.*\)$/, '');
       if (ref(prev.inputs.base) === ref(step.inputs.base)) {
@@ -181,9 +262,9 @@ function missReason(step: PlannedStep, history: History): { reason: string; deta
     }
     return { reason: 'base image never built on this builder', details: [] };
   }
-  const sameParent = history.find((r) => r.parentKey === step.parentKey && r.instruction === step.instruction.keyword.toUpperCase());
-  if (sameParent !== undefined) return diffInputs(sameParent.inputs, step.inputs);
-  const sameText = history.find((r) => r.inputs.text === step.inputs.text && r.stage === step.stageName);
-  if (sameText !== undefined) return diffInputs(sameText.inputs, step.inputs);
+  const sameParent = hx.byParent.get(`${step.parentKey ?? ''}\0${step.instruction.keyword.toUpperCase()}`);
+  if (sameParent !== undefined) return diffInputs(sameParent.inputs, step, options);
+  const sameText = hx.byTextStage.get(`${step.inputs.text}\0${step.stageName}`);
+  if (sameText !== undefined) return diffInputs(sameText.inputs, step, options);
   return { reason: 'new step', details: [] };
 }

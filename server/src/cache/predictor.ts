@@ -6,12 +6,12 @@
 
 import * as path from 'node:path';
 import { parse, type DockerfileAST } from '../parser';
-import { ContextHasher, selectSources, type ContextSnapshot, type SourceSelection } from './contextHash';
-import type { ManifestStore } from './manifest';
+import { ContextHasher, selectSources, type ContextSnapshot } from './contextHash';
+import { fileListId, INLINE_FILES, type KnownStep, type ManifestStore } from './manifest';
 import { predict, type PredictionResult, type StepPrediction } from './predict';
 import { planLegacyBuild } from './legacySteps';
-import { planBuild, vertexNames, type BuildPlan, type ImageInfo } from './steps';
-import type { BuildConfig, BuildRecord, StepRecord, StepResult, VertexResult } from './types';
+import { planBuild, vertexNames, type BuildPlan, type ContextSelection, type ImageInfo } from './steps';
+import type { BuildConfig, BuildRecord, StepInputs, StepRecord, StepResult, VertexResult } from './types';
 
 export type ImageResolver = (refs: readonly string[]) => Promise<Map<string, ImageInfo | undefined>>;
 
@@ -63,9 +63,8 @@ export class Predictor {
   }
 
   /** Recorded steps of every build on this builder, newest first (for reasons and rules). */
-  async history(config: BuildConfig): Promise<StepRecord[]> {
-    const known = await this.options.store.knownKeys(config.builder, config.engine);
-    return [...known.values()].sort((a, b) => b.time.localeCompare(a.time));
+  async history(config: BuildConfig): Promise<readonly StepRecord[]> {
+    return historyOf(await this.options.store.knownKeys(config.builder, config.engine));
   }
 
   /** `snapshot`: a context snapshot the caller already holds (the language server keeps one between keystrokes). */
@@ -80,8 +79,9 @@ export class Predictor {
       platform: config.platform,
       // Nested symlinks in wildcard/--exclude/--parents selections are followed by BuildKit before
       // v0.25 (Docker 26 ships 0.13): following them errs towards a miss, never a false hit.
+      // selectSources remembers its results per snapshot (and carries them to a patched one).
       context: (sources: readonly string[], o: { excludes: readonly string[]; parents: boolean; literal?: boolean }) =>
-        memoSelect(snapshot, sources, o),
+        selectSources(snapshot, sources, { ...o, followNestedLinks: true }),
       mergeOps: this.options.mergeOps ?? false,
       pull: flags.pull ?? false,
       imagesUnavailable: this.options.imagesUnavailable,
@@ -95,8 +95,8 @@ export class Predictor {
     const loaded = await this.options.store.load(config);
     if (loaded.problem !== undefined) problems.push(loaded.problem);
     const known = await this.options.store.knownKeys(config.builder, config.engine);
-    const history = [...known.values()].sort((a, b) => b.time.localeCompare(a.time));
-    const result = predict(plan, known, history);
+    const history = historyOf(known);
+    const result = predict(plan, known, history, { fileList: (ref) => this.options.store.fileList(config.builder, ref) });
     return { config, ast, plan, result, snapshot, problems, lastBuild: loaded.manifest?.builds[0] };
   }
 
@@ -104,6 +104,25 @@ export class Predictor {
   async record(run: PredictionRun, outcome: { vertices: readonly VertexResult[]; success: boolean; durationMs: number }): Promise<{ record: BuildRecord; comparisons: StepComparison[] }> {
     const comparisons = compare(run.plan, run.result, outcome.vertices);
     const steps: StepRecord[] = [];
+    // Each selection's files are listed once, here: a few go into the record, many into a list
+    // kept beside it (the same COPY . . in several stages shares one).
+    const listed = new Map<ContextSelection, Pick<StepInputs, 'files' | 'filesRef' | 'fileCount'>>();
+    const lists = new Map<string, Array<{ path: string; hash: string }>>();
+    const filesOf = (sel: ContextSelection): Pick<StepInputs, 'files' | 'filesRef' | 'fileCount'> => {
+      let r = listed.get(sel);
+      if (r === undefined) {
+        const files = sel.files;
+        if (files.length <= INLINE_FILES) {
+          r = { files: Object.fromEntries(files.map((f) => [f.path, f.hash])) };
+        } else {
+          const ref = fileListId(files);
+          lists.set(ref, files);
+          r = { filesRef: ref, fileCount: files.length };
+        }
+        listed.set(sel, r);
+      }
+      return r;
+    };
     for (const c of comparisons) {
       const s = c.prediction.step;
       if (!s.reachable || s.dedupOf !== undefined || s.key === undefined) continue;
@@ -114,7 +133,7 @@ export class Predictor {
         stage: s.stageName,
         line: s.instruction.range.start.line + 1,
         instruction: s.instruction.keyword.toUpperCase(),
-        inputs: s.inputs,
+        inputs: s.selection === undefined ? s.inputs : { ...s.inputs, ...filesOf(s.selection) },
         result: c.actual,
         durationMs: c.vertex?.durationMs,
       });
@@ -126,30 +145,21 @@ export class Predictor {
       steps,
       totalMs: outcome.durationMs,
     };
-    await this.options.store.record(run.config, record);
+    await this.options.store.record(run.config, record, lists);
     return { record, comparisons };
   }
 }
 
-/**
- * Source selections of a snapshot, remembered: between keystrokes the language server holds one
- * snapshot, and most COPYs of the Dockerfile are unchanged, so their checksums are not computed again.
- */
-const selections = new WeakMap<ContextSnapshot, Map<string, SourceSelection>>();
+const histories = new WeakMap<ReadonlyMap<string, KnownStep>, readonly KnownStep[]>();
 
-function memoSelect(snapshot: ContextSnapshot, sources: readonly string[], o: { excludes: readonly string[]; parents: boolean; literal?: boolean }): SourceSelection {
-  let memo = selections.get(snapshot);
-  if (memo === undefined) {
-    memo = new Map();
-    selections.set(snapshot, memo);
+/** Known steps newest first; the store answers with the same map until a manifest changes. */
+function historyOf(known: ReadonlyMap<string, KnownStep>): readonly KnownStep[] {
+  let h = histories.get(known);
+  if (h === undefined) {
+    h = [...known.values()].sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0));
+    histories.set(known, h);
   }
-  const id = JSON.stringify([sources, o.excludes, o.parents, o.literal ?? false]);
-  let sel = memo.get(id);
-  if (sel === undefined) {
-    sel = selectSources(snapshot, sources, { ...o, followNestedLinks: true });
-    memo.set(id, sel);
-  }
-  return sel;
+  return h;
 }
 
 /** What BuildKit did with each predicted step. */

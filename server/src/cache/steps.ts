@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { parseMount, splitStages, flagValue, flagValues, type DockerfileAST, type Instruction, type Mount, type Stage } from '../parser';
 import { ShellLex, type ShellEnv } from '../parser/shellLex';
-import { argPairs, filesOf, imageLookup, isURL, tryWord } from './instructionWords';
+import { argPairs, imageLookup, isURL, tryWord } from './instructionWords';
 import { parseHeredocWord } from '../parser/parser';
 import { normalizeImageRef } from './imageRef';
 import type { StepInputs } from './types';
@@ -28,7 +28,10 @@ export interface ImageInfo {
 /** The content of a COPY/ADD or bind-mount source selection in the build context. */
 export interface ContextSelection {
   checksum: string;
-  files: Array<{ path: string; hash: string }>;
+  /** The selected files with their entry hashes; may be listed anew on each read (read it once, to record or explain). */
+  readonly files: Array<{ path: string; hash: string }>;
+  /** How many files `files` lists, when known without listing them. */
+  readonly count?: number;
   missing: string[];
 }
 
@@ -429,7 +432,6 @@ export function planBuild(ast: DockerfileAST, options: PlanOptions = {}): BuildP
           const reads: number[] = [];
           const fromKeys: Array<[string, string]> = [];
           let unknown: string | undefined;
-          let files: Record<string, string> | undefined;
           let selection: ContextSelection | undefined;
           for (const f of flagValues(inst, 'mount')) {
             const parsed = f.flagValue === undefined ? undefined : parseMount(expand(f.flagValue)).mount;
@@ -448,7 +450,6 @@ export function planBuild(ast: DockerfileAST, options: PlanOptions = {}): BuildP
                 mounts.push([m, null]);
               } else {
                 selection = options.context([parsed.source ?? '.'], { excludes: [], parents: false, literal: true });
-                files = filesOf(selection);
                 mounts.push([m, selection.checksum]);
               }
             } else {
@@ -461,7 +462,7 @@ export function planBuild(ast: DockerfileAST, options: PlanOptions = {}): BuildP
           addStep('run', inst, prefix(name), [r.args, env.entries, workdir, user, network, security, targetPlatform, mounts, r.inline],
             {
               text: inst.original.trim(), env: env.entries, args: { ...argsInScope }, workdir, user, shell, network, security,
-              platform: targetPlatform, ...(files === undefined ? {} : { files }), ...(fromKeys.length === 0 ? {} : { from: fromKeys }),
+              platform: targetPlatform, ...(selection === undefined ? {} : { filesChecksum: selection.checksum }), ...(fromKeys.length === 0 ? {} : { from: fromKeys }),
             },
             { unknown, readsStages: reads, selection });
           break;
@@ -531,7 +532,7 @@ export function planBuild(ast: DockerfileAST, options: PlanOptions = {}): BuildP
           addStep(isAdd ? 'add' : 'copy', inst, prefix(name), def,
             {
               text: inst.original.trim(), workdir, user,
-              ...(selection === undefined ? {} : { files: filesOf(selection) }),
+              ...(selection === undefined ? {} : { filesChecksum: selection.checksum }),
               ...(fromKeys.length === 0 ? {} : { from: fromKeys }),
             },
             { contentKey, unknown, readsStages: reads, selection, independent });

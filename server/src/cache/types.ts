@@ -19,6 +19,10 @@ export interface ContextEntry {
   /** sha256 hex of the entry's header (mode, size, type, link target) and content; directories: of their own header. */
   hash: string;
   linkTarget: string | undefined;
+  /** Files and links whose hash the next snapshot may reuse: lstat's size, mtime and inode when hashed. */
+  statSize?: number;
+  mtimeMs?: number;
+  ino?: number;
 }
 
 /** The prediction for one step. */
@@ -52,8 +56,15 @@ export interface StepInputs {
   network?: string;
   security?: string;
   platform?: string;
-  /** COPY/ADD/bind mounts from the context: relative path -> entry hash. */
+  /** COPY/ADD/bind mounts from the context: BuildKit's content checksum of what was selected. */
+  filesChecksum?: string;
+  /**
+   * Recorded builds: the selected files, relative path -> entry hash (or its first 16 hex digits),
+   * inline for a few files; for many, `filesRef` names a list kept beside the manifest.
+   */
   files?: Record<string, string>;
+  filesRef?: string;
+  fileCount?: number;
   /** FROM: the image reference and what it resolved to. */
   base?: string;
   /** COPY --from / RUN --mount from=: the stage (or image) read, and its final key. */

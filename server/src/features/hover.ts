@@ -50,11 +50,12 @@ function inputsInWords(p: StepPrediction): string[] {
     }
     case 'copy':
     case 'add': {
-      const files = Object.keys(i.files ?? {});
+      const sel = p.step.selection;
       if (i.from !== undefined) out.push(`files read from ${i.from.map(([f]) => code(f)).join(', ')}, compared by content`);
-      else if (p.step.selection !== undefined) {
-        out.push(`content of ${files.length} file(s) and folder(s) from the build context after .dockerignore (mode, size and content; not modification times)`);
-        if (files.length > 0 && files.length <= 5) out.push(`files: ${files.map(code).join(', ')}`);
+      else if (sel !== undefined) {
+        const count = sel.count ?? sel.files.length;
+        out.push(`content of ${count} file(s) and folder(s) from the build context after .dockerignore (mode, size and content; not modification times)`);
+        if (count > 0 && count <= 5) out.push(`files: ${sel.files.map((f) => code(f.path)).join(', ')}`);
       }
       out.push(`destination and flags of ${code(p.step.instruction.original.trim())}`);
       break;

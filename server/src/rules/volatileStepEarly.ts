@@ -6,6 +6,7 @@
 
 import type { Instruction } from '../parser';
 import type { StepRecord } from '../cache/types';
+import { sameFiles } from '../cache/predict';
 import { analyzeStages, copyInfo, kw, runInfo, type StageInfo } from './model';
 import { headRange, lineNo, quote } from './text';
 import type { Rule, RuleContext, RuleDiagnostic } from './types';
@@ -39,11 +40,6 @@ function buildIds(history: readonly Rec[]): string[] {
   return ids;
 }
 
-const sameFiles = (a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean => {
-  const ka = Object.keys(a ?? {});
-  if (ka.length !== Object.keys(b ?? {}).length) return false;
-  return ka.every((k) => (b ?? {})[k] === (a ?? {})[k]);
-};
 
 /** A RUN that reads nothing the COPY brings: system packages, global tools, harmless commands. */
 function independent(run: Instruction): boolean {
@@ -79,7 +75,7 @@ export const volatileStepEarly: Rule = {
         own.forEach(({ r, id }, k) => {
           const older = own[k + 1];
           if (older === undefined || r.result !== 'built') return;
-          if (!sameFiles(r.inputs.files, older.r.inputs.files) && window.includes(id)) changed.add(id);
+          if (!sameFiles(r.inputs, older.r.inputs) && window.includes(id)) changed.add(id);
         });
         if (changed.size < THRESHOLD) return;
         const later = cmds.slice(i + 1);
