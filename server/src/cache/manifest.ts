@@ -64,6 +64,8 @@ export interface ManifestStoreOptions {
   staleLockMs?: number;
   /** Builds kept per configuration (default MAX_BUILDS). */
   maxBuilds?: number;
+  /** A file list no record names is deleted once older than this (default 10 min). */
+  listGraceMs?: number;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -309,6 +311,7 @@ export class ManifestStore {
   private readonly lockTimeoutMs: number;
   private readonly staleLockMs: number;
   private readonly maxBuilds: number;
+  private readonly listGraceMs: number;
   /** Writers of this process queue here first, so they do not poll each other's lock file. */
   private readonly queues = new Map<string, Promise<void>>();
   /** Parsed manifest files by path, with the size and mtime they had. */
@@ -323,6 +326,7 @@ export class ManifestStore {
     this.lockTimeoutMs = options.lockTimeoutMs ?? 10_000;
     this.staleLockMs = options.staleLockMs ?? 30_000;
     this.maxBuilds = options.maxBuilds ?? MAX_BUILDS;
+    this.listGraceMs = options.listGraceMs ?? LIST_GRACE_MS;
   }
 
   /**
@@ -485,7 +489,7 @@ export class ManifestStore {
       if (m === null || named.has(m[1] ?? '')) continue;
       const file = path.join(folder, 'files', name);
       const st = await fsp.stat(file).catch(() => undefined);
-      if (st !== undefined && now - st.mtimeMs > LIST_GRACE_MS) await fsp.rm(file, { force: true });
+      if (st !== undefined && now - st.mtimeMs >= this.listGraceMs) await fsp.rm(file, { force: true });
     }
   }
 
