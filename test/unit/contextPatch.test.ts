@@ -154,7 +154,8 @@ test('a patch that changes nothing keeps the snapshot; one that changes a file r
   await fsp.writeFile(path.join(root, 'd3', 'f13.txt'), 'changed');
   hasher.invalidate(['d3/f13.txt']);
   const second = await hasher.snapshot({ patch: true });
-  assert.deepEqual({ hashed: hasher.stats.hashedFiles, stats: hasher.stats.statCalls }, { hashed: 1, stats: 2 });
+  // One lstat of the changed file, no walk.
+  assert.deepEqual({ hashed: hasher.stats.hashedFiles, stats: hasher.stats.statCalls }, { hashed: 1, stats: 1 });
   const after = selectSources(second, ['.']);
   assert.notEqual(after.checksum, before.checksum);
   assert.equal(after.checksum, selectSources(await new ContextHasher(root).snapshot(), ['.']).checksum);

@@ -649,14 +649,21 @@ export class ContextHasher {
       // Regular files give short reads only at the end, so asking for one byte more than lstat's
       // size usually reads a small file in one call.
       let want = Math.min(buf.length, st.size + 1);
+      let total = 0;
+      let reads = 0;
       for (;;) {
         const { bytesRead } = await fh.read(buf, 0, want, null);
+        reads++;
         if (bytesRead === 0) break;
+        total += bytesRead;
         h.update(buf.subarray(0, bytesRead));
         if (bytesRead < want) break;
         want = buf.length;
       }
-      // One fstat after reading: the same file (not swapped, not a FIFO) and unchanged meanwhile.
+      // Read in one call and exactly lstat's size: trusted without another stat (a write during
+      // the read leaves an mtime the next snapshot's lstat does not trust). Otherwise one fstat:
+      // the same file (not swapped, not a FIFO) and unchanged meanwhile.
+      if (reads === 1 && total === st.size) return { hash: h.digest('hex'), cacheable: true };
       this.counting.statCalls++;
       const after = await fh.stat();
       if (!after.isFile() || after.ino !== st.ino) {
