@@ -37,6 +37,8 @@ interface ContextState {
   snapshot: ContextSnapshot | undefined;
   /** A snapshot in progress. */
   pending: Promise<ContextSnapshot> | undefined;
+  /** It reads only changed paths (quick: worth waiting for), not the whole context. */
+  pendingIsPatch: boolean;
   /** Files changed since the snapshot was taken. */
   dirty: boolean;
   done: number;
@@ -126,7 +128,7 @@ export class CacheSession {
     const id = `${config.context}\0${config.dockerfile}`;
     let c = this.contexts.get(id);
     if (c === undefined) {
-      c = { root: config.context, dockerfile: config.dockerfile, snapshot: undefined, pending: undefined, dirty: true, done: 0, total: 0, timer: undefined, verifyTimer: undefined };
+      c = { root: config.context, dockerfile: config.dockerfile, snapshot: undefined, pending: undefined, pendingIsPatch: false, dirty: true, done: 0, total: 0, timer: undefined, verifyTimer: undefined };
       this.contexts.set(id, c);
     }
     return c;
@@ -150,15 +152,21 @@ export class CacheSession {
     });
     const before = c.snapshot;
     const patch = !full && before !== undefined;
+    c.pendingIsPatch = patch;
     c.pending = hasher.snapshot({ patch }).then((s) => {
       c.snapshot = s;
       c.pending = undefined;
       if (patch) this.scheduleVerify(config, c, manifestDir);
-      // Files that changed while hashing: take another look. The first scan of a context was
-      // answered with "hashing…", and a check may have found what the watcher missed: say that
-      // a new answer is there.
-      if (c.dirty) void this.refresh(config, c, manifestDir).catch(() => undefined);
-      else if (before === undefined || (!patch && s !== before)) this.options.onChange();
+      // Files that changed while hashing: take another look, and say when it is there. The first
+      // scan of a context was answered with "hashing…", and a check may have found what the
+      // watcher missed: say that a new answer is there.
+      if (c.dirty) {
+        void this.refresh(config, c, manifestDir).then((next) => {
+          if (next !== s) this.options.onChange();
+        }, () => undefined);
+      } else if (before === undefined || (!patch && s !== before)) {
+        this.options.onChange();
+      }
       return s;
     }, (e: unknown) => {
       c.pending = undefined;
@@ -187,7 +195,7 @@ export class CacheSession {
     const config = this.configFor(dockerfile, settings);
     const c = this.contextState(config);
     let snapshot = c.snapshot;
-    if (c.dirty || snapshot === undefined) {
+    if (c.dirty || snapshot === undefined || (c.pending !== undefined && c.pendingIsPatch)) {
       const p = this.refresh(config, c, settings.manifestDirectory);
       if (snapshot === undefined) {
         p.catch((e: unknown) => this.options.log(`context ${c.root}: ${e instanceof Error ? e.message : String(e)}`));
