@@ -14,6 +14,13 @@ export interface GeneratedContext extends ContextInfo {
   dir: string;
   /** A small source file (relative path) benchmarks change. */
   sample: string;
+  /**
+   * A small file at the root (README.md) that no COPY of the generated Dockerfiles names but
+   * `COPY . .`: a change to it shows at that step, with that file named in its reason.
+   */
+  wholeOnly: string;
+  /** Packages (packages/p000 …), 1,000 files each: what the generated Dockerfiles may name. */
+  packages: number;
 }
 
 /** mulberry32: a small seeded generator. */
@@ -86,6 +93,8 @@ export function generateContext(dir: string, files: number, bytes: number): Gene
   });
   fs.writeFileSync(path.join(dir, 'package.json'), '{"name":"bench","private":true,"workspaces":["packages/*"]}\n');
   fs.writeFileSync(path.join(dir, '.dockerignore'), '.git\nnode_modules\n*.log\n');
+  const wholeOnly = 'README.md';
+  fs.writeFileSync(path.join(dir, wholeOnly), '# bench\n\nA generated build context.\n');
   execFileSync('sync');
   const sample = files0.find((f) => f.cls === 'small' && f.rel.endsWith('.ts'))?.rel ?? files0[0]?.rel ?? 'package.json';
   // Every folder on the way (packages/, packages/pNNN/, .../src/) counts.
@@ -93,12 +102,14 @@ export function generateContext(dir: string, files: number, bytes: number): Gene
   for (const d of dirs) for (let p = path.relative(dir, d); p !== '' && p !== '.'; p = path.dirname(p)) allDirs.add(p);
   return {
     dir,
-    files: files0.length + 2,
+    files: files0.length + 3,
     dirs: allDirs.size,
     bytes: total,
     ...counts,
     generationMs: performance.now() - t,
     sample,
+    wholeOnly,
+    packages: Math.max(1, Math.ceil(files0.length / 1000)),
   };
 }
 

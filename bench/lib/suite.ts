@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { ContextSnapshot } from '../../server/src/cache/contextHash';
 import { ManifestStore } from '../../server/src/cache/manifest';
 import { Predictor, buildConfig, type PredictionRun } from '../../server/src/cache/predictor';
 import type { ImageInfo } from '../../server/src/cache/steps';
@@ -108,15 +109,18 @@ export function standInImages(refs: readonly string[]): Promise<Map<string, Imag
   return Promise.resolve(new Map(refs.map((r) => [r, { id: 'sha256:' + 'b'.repeat(64), env: [], workdir: '', user: '', shell: undefined }])));
 }
 
-/** A predictor over `ctx` whose manifest holds one build of `text` with every step cached. */
-export async function predictorWithHistory(suite: Suite, ctx: GeneratedContext, text: string, name = 'Dockerfile'): Promise<{ predictor: Predictor; store: ManifestStore; config: BuildConfig; first: PredictionRun; manifests: string }> {
+/**
+ * A predictor over `ctx` whose manifest holds one build of `text` with every step cached. The
+ * first prediction scans the context with the predictor's own hasher, unless `snapshot` is given.
+ */
+export async function predictorWithHistory(suite: Suite, ctx: GeneratedContext, text: string, name = 'Dockerfile', snapshot?: ContextSnapshot): Promise<{ predictor: Predictor; store: ManifestStore; config: BuildConfig; first: PredictionRun; manifests: string }> {
   const manifests = suite.temp('manifests-');
   const dockerfile = path.join(ctx.dir, name);
   fs.writeFileSync(dockerfile, text);
   const config = buildConfig({ dockerfile, context: ctx.dir, builder: 'bench' });
   const store = new ManifestStore(manifests);
   const predictor = new Predictor({ store, images: standInImages });
-  const first = await predictor.run(config, text);
+  const first = await predictor.run(config, text, { snapshot });
   await predictor.record(first, {
     success: true,
     durationMs: 60_000,
