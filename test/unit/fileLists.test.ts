@@ -123,3 +123,35 @@ test('a manifest naming a list by anything but a hash is refused', () => {
   assert.match(parsed.kind === 'invalid' ? parsed.reason : '', /malformed file list/);
   assert.equal(new ManifestStore(path.join(tmp, 'store3')).fileList(BUILDER, '../../../etc/passwd'), undefined);
 });
+
+test('after each save the miss is explained from the changes alone, and says what a fresh look says', async () => {
+  const ctx = makeContext('ctx4');
+  const dir = path.join(tmp, 'store4');
+  const config = buildConfig({ dockerfile: path.join(ctx, 'Dockerfile'), builder: BUILDER });
+  const text = fs.readFileSync(config.dockerfile, 'utf8');
+  const p = predictorFor(new ManifestStore(dir));
+  await recordBuilt(p, await p.run(config, text));
+  const hasher = p.hasher(config.context, config.dockerfile);
+  await hasher.snapshot();
+  const original = fs.readFileSync(path.join(ctx, 'src', 'f18.txt'));
+  const edits: Array<[string, () => void, string[]]> = [
+    ['src/f17.txt', () => fs.appendFileSync(path.join(ctx, 'src', 'f17.txt'), 'x\n'), ['src/f17.txt changed']],
+    ['src/f18.txt', () => fs.appendFileSync(path.join(ctx, 'src', 'f18.txt'), 'x\n'), ['src/f17.txt changed', 'src/f18.txt changed']],
+    ['src/f17.txt', () => fs.rmSync(path.join(ctx, 'src', 'f17.txt')), ['src/f18.txt changed', 'src/f17.txt removed']],
+    ['src/new/a.txt', () => { fs.mkdirSync(path.join(ctx, 'src', 'new')); fs.writeFileSync(path.join(ctx, 'src', 'new', 'a.txt'), 'a'); },
+      ['src/f18.txt changed', 'src/new added', 'src/new/a.txt added', 'src/f17.txt removed']],
+    // Back to the recorded bytes: no longer a change (the mode and content are what was built).
+    ['src/f18.txt', () => fs.writeFileSync(path.join(ctx, 'src', 'f18.txt'), original), ['src/new added', 'src/new/a.txt added', 'src/f17.txt removed']],
+  ];
+  for (const [rel, edit, expected] of edits) {
+    edit();
+    hasher.invalidate([rel]);
+    const run = await p.run(config, text, { snapshot: await hasher.snapshot({ patch: true }) });
+    const copy = stepOf(run, 'COPY . /app/');
+    assert.ok(copy.step.selection?.derived !== undefined, 'made again from the patched snapshot');
+    assert.deepEqual(copy.details, expected);
+    const fresh = stepOf(await predictorFor(new ManifestStore(dir)).run(config, text), 'COPY . /app/');
+    assert.equal(fresh.step.selection?.derived, undefined);
+    assert.deepEqual([copy.reason, copy.details], [fresh.reason, fresh.details]);
+  }
+});

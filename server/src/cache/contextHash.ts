@@ -60,8 +60,9 @@ export interface ContextHasherOptions {
   concurrency?: number;
 }
 
-const READ_CHUNK = 1 << 20;
-const MAX_POOLED_BUFFERS = 32;
+// Up to `concurrency` reads in flight, each with its own buffer; a few are kept for the next snapshot.
+const READ_CHUNK = 256 << 10;
+const MAX_POOLED_BUFFERS = 4;
 
 // ---------------------------------------------------------------------------------------------
 // Entry headers

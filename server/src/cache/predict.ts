@@ -3,7 +3,7 @@
  * builds on the same builder), with a reason a person understands.
  */
 
-import type { BuildPlan, PlannedStep } from './steps';
+import type { BuildPlan, ContextSelection, PlannedStep } from './steps';
 import type { Prediction, StepInputs, StepRecord } from './types';
 
 export interface StepPrediction {
@@ -39,49 +39,104 @@ const HASH_DIGITS = 16;
 
 type Why = { reason: string; details: string[] };
 
-function listChanges(prev: ReadonlyMap<string, string>, next: ReadonlyMap<string, string>): Why | undefined {
-  const changed: string[] = [];
-  const added: string[] = [];
-  const removed: string[] = [];
-  for (const [p, h] of next) {
-    const old = prev.get(p);
-    if (old === undefined) added.push(p);
-    else if (old.slice(0, HASH_DIGITS) !== h.slice(0, HASH_DIGITS)) changed.push(p);
-  }
-  for (const p of prev.keys()) if (!next.has(p)) removed.push(p);
-  const all = [...changed.map((p) => `${p} changed`), ...added.map((p) => `${p} added`), ...removed.map((p) => `${p} removed`)];
+/** How a selection's files differ from a recorded list. */
+interface FileDiff {
+  changed: Set<string>;
+  added: Set<string>;
+  removed: Set<string>;
+}
+
+function describe(d: FileDiff): Why | undefined {
+  const sorted = (x: Set<string>): string[] => [...x].sort();
+  const all = [...sorted(d.changed).map((p) => `${p} changed`), ...sorted(d.added).map((p) => `${p} added`), ...sorted(d.removed).map((p) => `${p} removed`)];
   if (all.length === 0) return undefined;
   const reason = all.slice(0, MAX_NAMED).join(', ') + (all.length > MAX_NAMED ? ` (+${all.length - MAX_NAMED} more)` : '');
   const details = all.length > MAX_DETAILS ? [...all.slice(0, MAX_DETAILS), `… and ${all.length - MAX_DETAILS} more`] : all;
   return { reason, details };
 }
 
-/**
- * Which files differ from a recorded step's, explained once per (recorded list, current
- * selection): listing a big selection is the costly part, and every keystroke asks again.
- */
-const explained = new Map<string, Why | null>();
+function sameHash(a: string, b: string): boolean {
+  return a.slice(0, HASH_DIGITS) === b.slice(0, HASH_DIGITS);
+}
+
+function fullDiff(before: ReadonlyMap<string, string>, sel: ContextSelection | undefined): FileDiff {
+  const d: FileDiff = { changed: new Set(), added: new Set(), removed: new Set() };
+  let seen = 0;
+  const visit = (p: string, h: string): void => {
+    const old = before.get(p);
+    if (old === undefined) d.added.add(p);
+    else {
+      seen++;
+      if (!sameHash(old, h)) d.changed.add(p);
+    }
+  };
+  if (sel?.forEachFile !== undefined) sel.forEachFile(visit);
+  else for (const f of sel?.files ?? []) visit(f.path, f.hash);
+  if (seen < before.size) {
+    // Some recorded files are gone from the selection: find which (rare, so listed only then).
+    const now = new Set<string>();
+    if (sel?.forEachFile !== undefined) sel.forEachFile((p) => now.add(p));
+    else for (const f of sel?.files ?? []) now.add(f.path);
+    for (const p of before.keys()) if (!now.has(p)) d.removed.add(p);
+  }
+  return d;
+}
+
+/** The last diff worked out against each recorded list, for the selection with this checksum. */
+const explained = new Map<string, { checksum: string; diff: FileDiff; why: Why | undefined }>();
 const MAX_EXPLAINED = 32;
 
+/**
+ * Which files differ from a recorded step's. Against a recorded list (a big selection) the diff is
+ * kept, and when the selection was made again after a few paths changed, only those paths are
+ * looked at: explaining `COPY . .` after a save costs the save, not a walk of the context.
+ */
 function fileChanges(prev: StepInputs, step: PlannedStep, options: PredictOptions): Why | undefined {
   const sel = step.selection;
   if (prev.files === undefined && prev.filesRef === undefined && sel === undefined) return undefined;
   if (sel !== undefined && prev.filesChecksum === sel.checksum) return undefined;
-  const memoKey = prev.filesRef !== undefined && sel !== undefined ? `${prev.filesRef}|${sel.checksum}` : undefined;
-  if (memoKey !== undefined && explained.has(memoKey)) return explained.get(memoKey) ?? undefined;
-  const before = prev.files !== undefined ? new Map(Object.entries(prev.files))
-    : prev.filesRef !== undefined ? options.fileList?.(prev.filesRef) : new Map<string, string>();
-  let why: Why | undefined;
+  const ref = prev.filesRef;
+  if (ref === undefined) {
+    return describe(fullDiff(new Map(Object.entries(prev.files ?? {})), sel));
+  }
+  // Per recorded list and selection (two selections can share a checksum, not their files).
+  const memoKey = `${ref}\0${sel?.key ?? ''}`;
+  const memo = sel?.key === undefined ? undefined : explained.get(memoKey);
+  if (memo !== undefined && sel !== undefined && memo.checksum === sel.checksum) return memo.why;
+  const before = options.fileList?.(ref);
   if (before === undefined) {
-    why = prev.filesChecksum !== undefined && sel !== undefined
+    return prev.filesChecksum !== undefined && sel !== undefined
       ? { reason: 'the copied files changed', details: ['The file list of the earlier build is no longer kept, so which files changed cannot be said.'] }
       : undefined;
-  } else {
-    why = listChanges(before, new Map((sel?.files ?? []).map((f) => [f.path, f.hash])));
   }
-  if (memoKey !== undefined) {
+  let diff: FileDiff | undefined;
+  const derived = sel?.derived;
+  if (memo !== undefined && derived !== undefined && derived.fromChecksum === memo.checksum && sel?.fileAt !== undefined) {
+    diff = { changed: new Set(memo.diff.changed), added: new Set(memo.diff.added), removed: new Set(memo.diff.removed) };
+    for (const p of derived.changed) {
+      const now = sel.fileAt(p);
+      if (now === undefined) {
+        diff = undefined;
+        break;
+      }
+      diff.changed.delete(p);
+      diff.added.delete(p);
+      diff.removed.delete(p);
+      const old = before.get(p);
+      if (now.selected && now.hash !== undefined) {
+        if (old === undefined) diff.added.add(p);
+        else if (!sameHash(old, now.hash)) diff.changed.add(p);
+      } else if (old !== undefined) {
+        diff.removed.add(p);
+      }
+    }
+  }
+  diff ??= fullDiff(before, sel);
+  const why = describe(diff);
+  if (sel?.key !== undefined) {
+    explained.delete(memoKey);
     if (explained.size >= MAX_EXPLAINED) explained.delete(explained.keys().next().value ?? '');
-    explained.set(memoKey, why ?? null);
+    explained.set(memoKey, { checksum: sel.checksum, diff, why });
   }
   return why;
 }

@@ -31,6 +31,17 @@ export interface SourceSelection {
   readonly files: Array<{ path: string; hash: string }>;
   /** How many entries `files` lists (counted once). */
   readonly count: number;
+  /** Each selected entry, unsorted, without building a list. */
+  forEachFile(fn: (path: string, hash: string) => void): void;
+  /**
+   * Whether one path is among `files`, and its hash, without listing them; undefined when this
+   * selection cannot tell that way (wildcards, --exclude, --parents, symlinks followed).
+   */
+  fileAt(rel: string): { selected: boolean; hash: string | undefined } | undefined;
+  /** The sources and options it was made from (equal keys, the same selection on another snapshot). */
+  readonly key: string;
+  /** Made again on a snapshot patched at `changed`: what this selection was before (its checksum). */
+  readonly derived: { fromChecksum: string; changed: ReadonlySet<string> } | undefined;
   /** Sources BuildKit cannot find (it fails the build), never wildcards that match nothing. */
   missing: string[];
   /** Why a source fails (symlink loop, invalid pattern, dangling link followed). */
@@ -369,6 +380,8 @@ interface Index {
   dirDigests: Map<string, string>;
   /** Selections made on this snapshot, by sources and options. */
   selections: Map<string, Selection>;
+  /** Selections of the snapshot before that the patch affected: made again here, they say so. */
+  derivations: Map<string, { fromChecksum: string; changed: ReadonlySet<string> }>;
 }
 
 type Kind = 'dir' | 'hdr' | 'leaf';
@@ -419,7 +432,7 @@ function buildIndex(entries: ReadonlyMap<string, ContextEntry>): Index {
   }
   // Siblings share their parent's prefix, so comparing paths compares names.
   for (const list of children.values()) list.sort(compareUtf8);
-  return { entries, children, dirDigests: new Map(), selections: new Map() };
+  return { entries, children, dirDigests: new Map(), selections: new Map(), derivations: new Map() };
 }
 
 /** The index of a snapshot that differs from an indexed one at `changed` (every path added, removed or modified). */
@@ -462,8 +475,11 @@ function patchIndex(base: Index, entries: ReadonlyMap<string, ContextEntry>, cha
       copied.add(p);
     }
   }
-  const idx: Index = { entries, children, dirDigests, selections: new Map() };
-  for (const [id, sel] of base.selections) if (!sel.affectedBy(changed)) idx.selections.set(id, sel.rebind(idx));
+  const idx: Index = { entries, children, dirDigests, selections: new Map(), derivations: new Map() };
+  for (const [id, sel] of base.selections) {
+    if (!sel.affectedBy(changed)) idx.selections.set(id, sel.rebind(idx));
+    else idx.derivations.set(id, { fromChecksum: sel.checksum, changed });
+  }
   return idx;
 }
 
@@ -773,6 +789,7 @@ class Selection implements SourceSelection {
 
   constructor(
     private idx: Index,
+    readonly key: string,
     private readonly sorted: readonly SelectorSpec[],
     private readonly followNested: boolean,
     readonly checksum: string,
@@ -780,15 +797,36 @@ class Selection implements SourceSelection {
     readonly problems: string[],
     readonly selectors: Array<{ path: string; digest: string }>,
     private readonly track: Track,
+    readonly derived: { fromChecksum: string; changed: ReadonlySet<string> } | undefined,
   ) {}
 
   get files(): Array<{ path: string; hash: string }> {
+    const out: Array<{ path: string; hash: string }> = [];
+    this.forEachFile((path, hash) => out.push({ path, hash }));
+    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  forEachFile(fn: (path: string, hash: string) => void): void {
     const state: RunState = { files: new Map(), problems: [], missing: new Set(this.missing), followNested: this.followNested, track: { roots: new Set(), global: false } };
     for (const s of this.sorted) {
       if (s.sources.some((x) => this.missing.includes(x))) continue;
       selectorDigest(this.idx, s, state);
     }
-    return [...(state.files ?? [])].map(([path, hash]) => ({ path, hash })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    for (const [path, hash] of state.files ?? []) fn(path, hash);
+  }
+
+  fileAt(rel: string): { selected: boolean; hash: string | undefined } | undefined {
+    if (this.track.global || this.sorted.some((s) => s.filtered)) return undefined;
+    // Plain sources without links: each selects the entry at its path and everything beneath.
+    for (const s of this.sorted) {
+      if (s.sources.some((x) => this.missing.includes(x))) continue;
+      const r = relOf(s.path);
+      if (r === '' ? rel !== '' : rel === r || rel.startsWith(r + '/')) {
+        const e = this.idx.entries.get(rel);
+        return e === undefined ? { selected: false, hash: undefined } : { selected: true, hash: e.hash };
+      }
+    }
+    return { selected: false, hash: undefined };
   }
 
   get count(): number {
@@ -808,7 +846,7 @@ class Selection implements SourceSelection {
 
   /** The same selection on a patched snapshot that it does not read differently. */
   rebind(idx: Index): Selection {
-    const s = new Selection(idx, this.sorted, this.followNested, this.checksum, this.missing, this.problems, this.selectors, this.track);
+    const s = new Selection(idx, this.key, this.sorted, this.followNested, this.checksum, this.missing, this.problems, this.selectors, this.track, this.derived);
     s.counted = this.counted;
     return s;
   }
@@ -820,12 +858,13 @@ export function selectSources(snapshot: ContextSnapshot, sources: readonly strin
   const id = JSON.stringify([sources, options.excludes ?? [], options.parents === true, options.literal === true, options.followNestedLinks === true]);
   const hit = idx.selections.get(id);
   if (hit !== undefined) return hit;
-  const sel = select(idx, sources, options);
+  const sel = select(idx, id, sources, options, idx.derivations.get(id));
+  idx.derivations.delete(id);
   idx.selections.set(id, sel);
   return sel;
 }
 
-function select(idx: Index, sources: readonly string[], options: SelectOptions): Selection {
+function select(idx: Index, key: string, sources: readonly string[], options: SelectOptions, derived: Selection['derived']): Selection {
   const problems: string[] = [];
   const missing = new Set<string>();
   const excludesRaw = options.excludes ?? [];
@@ -901,7 +940,7 @@ function select(idx: Index, sources: readonly string[], options: SelectOptions):
   }
   const checksum = 'sha256:' + createHash('sha256').update(selectors.map((s) => s.digest).join('\0')).digest('hex');
   const missingList = sources.filter((s) => missing.has(s));
-  return new Selection(idx, sorted, state.followNested, checksum, missingList, problems, selectors, track);
+  return new Selection(idx, key, sorted, state.followNested, checksum, missingList, problems, selectors, track, derived);
 }
 
 function selectorDigest(idx: Index, s: SelectorSpec, state: RunState): string {

@@ -33,6 +33,11 @@ export interface ContextSelection {
   /** How many files `files` lists, when known without listing them. */
   readonly count?: number;
   missing: string[];
+  /** Optional shortcuts a context selection offers (SourceSelection): see there. */
+  forEachFile?(fn: (path: string, hash: string) => void): void;
+  fileAt?(rel: string): { selected: boolean; hash: string | undefined } | undefined;
+  readonly derived?: { fromChecksum: string; changed: ReadonlySet<string> } | undefined;
+  readonly key?: string;
 }
 
 export type ContextSelector = (
