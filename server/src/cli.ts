@@ -17,6 +17,7 @@ import type { StepPrediction } from './cache/predict';
 import { vertexNames, type BuildPlan } from './cache/steps';
 import { formatSeconds } from './features/codeLens';
 import { ContextHasher } from './cache/contextHash';
+import { pathsOf } from './cache/entryTable';
 import type { KnownStep } from './cache/manifest';
 import { applyFix, runRules, type RuleDiagnostic, type RuleSeverity } from './rules';
 
@@ -372,7 +373,7 @@ async function lintCommand(rest: string[], out: Out, err: Out): Promise<number> 
     const ast = parse(t);
     return runRules({
       ast, stages: splitStages(ast), text: t,
-      contextFiles: new Set(snapshot.entries.keys()),
+      contextFiles: pathsOf(snapshot.entries),
       dockerignore: snapshot.ignoreFile === undefined ? undefined : { path: snapshot.ignoreFile, patterns: snapshot.ignorePatterns },
       contextRoot: context, history,
     }, severities);

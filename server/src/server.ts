@@ -18,6 +18,7 @@ import {
   type BuildFinishedParams, type BuildFinishedResult, type CacheLensSettings, type ForgetBuildsParams, type PrepareBuildParams,
   type PrepareBuildResult,
 } from '../../shared/src/protocol';
+import { pathsOf } from './cache/entryTable';
 import type { PredictionRun } from './cache/predictor';
 import { ParseCache } from './documents';
 import { codeLenses } from './features/codeLens';
@@ -105,7 +106,7 @@ async function computeState(doc: TextDocument, state: DocState): Promise<void> {
     ast,
     stages: splitStages(ast),
     text: doc.getText(),
-    contextFiles: snapshot === undefined ? undefined : new Set(snapshot.entries.keys()),
+    contextFiles: snapshot === undefined ? undefined : pathsOf(snapshot.entries),
     dockerignore: snapshot?.ignoreFile === undefined ? undefined : { path: snapshot.ignoreFile, patterns: snapshot.ignorePatterns },
     contextRoot: ready?.run.config.context,
     history: ready?.history ?? [],

@@ -80,3 +80,48 @@ export class EntryTable implements ReadonlyMap<string, ContextEntry> {
     for (const [k, v] of this.entries()) fn.call(thisArg, v, k, this);
   }
 }
+
+/** The paths of a table as a set, without copying them (rules ask `has` and scan once per table). */
+class PathSet implements ReadonlySet<string> {
+  constructor(private readonly table: ReadonlyMap<string, ContextEntry>) {}
+
+  get size(): number {
+    return this.table.size;
+  }
+
+  has(p: string): boolean {
+    return this.table.has(p);
+  }
+
+  *keys(): SetIterator<string> {
+    yield* this.table.keys();
+  }
+
+  values(): SetIterator<string> {
+    return this.keys();
+  }
+
+  *entries(): SetIterator<[string, string]> {
+    for (const k of this.table.keys()) yield [k, k];
+  }
+
+  [Symbol.iterator](): SetIterator<string> {
+    return this.keys();
+  }
+
+  forEach(fn: (value: string, key: string, set: ReadonlySet<string>) => void, thisArg?: unknown): void {
+    for (const k of this.table.keys()) fn.call(thisArg, k, k, this);
+  }
+}
+
+const pathSets = new WeakMap<ReadonlyMap<string, ContextEntry>, ReadonlySet<string>>();
+
+/** The same set for the same entries: what rules work out from it is then worked out once. */
+export function pathsOf(entries: ReadonlyMap<string, ContextEntry>): ReadonlySet<string> {
+  let s = pathSets.get(entries);
+  if (s === undefined) {
+    s = new PathSet(entries);
+    pathSets.set(entries, s);
+  }
+  return s;
+}

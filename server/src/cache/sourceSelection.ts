@@ -439,14 +439,13 @@ function buildIndex(entries: ReadonlyMap<string, ContextEntry>): Index {
 function patchIndex(base: Index, entries: ReadonlyMap<string, ContextEntry>, changed: ReadonlySet<string>): Index {
   const children = new Map(base.children);
   const copied = new Set<string>();
+  // A list is copied once, on its first change: the base index keeps its own.
   const listOf = (dir: string): string[] => {
+    if (copied.has(dir)) return children.get(dir) as string[];
     const list = [...(children.get(dir) ?? [])];
-    if (!copied.has(dir)) {
-      copied.add(dir);
-      children.set(dir, list);
-      return list;
-    }
-    return children.get(dir) as string[];
+    copied.add(dir);
+    children.set(dir, list);
+    return list;
   };
   const isDir = (rel: string): boolean => rel === '' || entries.get(rel)?.type === 'dir';
   const dirDigests = new Map(base.dirDigests);

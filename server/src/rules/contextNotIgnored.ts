@@ -6,7 +6,7 @@
  */
 
 import * as path from 'node:path';
-import { analyzeStages, copyInfo, isWholeContext, kw, runInfo, type StageInfo } from './model';
+import { analyzeStages, copyInfo, isWholeContext, kw, runInfo, scanOnce, type StageInfo } from './model';
 import { runScript } from './shell';
 import { headRange } from './text';
 import type { FixEdit, Rule, RuleContext, RuleDiagnostic, RuleFix } from './types';
@@ -68,8 +68,10 @@ const CANDIDATES: Candidate[] = [
 function present(files: ReadonlySet<string>, entry: string): boolean {
   if (files.has(entry)) return true;
   if (entry !== '__pycache__') return false;
-  for (const f of files) if (f.endsWith('/__pycache__')) return true;
-  return false;
+  return scanOnce(files, 'nested __pycache__', () => {
+    for (const f of files) if (f.endsWith('/__pycache__')) return true;
+    return false;
+  });
 }
 
 const pattern = (entry: string): string => (entry === '__pycache__' ? '**/__pycache__' : entry);

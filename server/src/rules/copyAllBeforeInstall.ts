@@ -10,7 +10,7 @@ import { isSystemPath, overlaps } from './commands';
 import { manifestLabel, manifestNames, planManifests } from './manifests';
 import {
   analyzeStages, contextPath, copyDestDir, copyInfo, isBroadCopy, isContextDir, isWholeContext, kw, resolvePath, runInfo, stateOf,
-  type CopyInfo, type StageInfo,
+  type CopyInfo, type StageInfo, contextChildren,
 } from './model';
 import { normalizePath } from './shell';
 import { DocText, attachedStart, headRange, keywordLike, lineNo, quote } from './text';
@@ -111,14 +111,7 @@ function provides(ctx: RuleContext, cls: Install, root: string, whole: boolean):
   if (files === undefined) return whole && (cls.manifestOnly || cls.tool !== 'go');
   const at = (rel: string): string => (root === '' ? rel : `${root}/${rel}`);
   if (cls.files.length > 0 && (cls.tool === 'pip' || cls.tool === 'uv')) return cls.files.every((f) => files.has(at(normalizePath(f))));
-  const prefix = root === '' ? '' : `${root}/`;
-  for (const f of files) {
-    if (!f.startsWith(prefix)) continue;
-    const name = f.slice(prefix.length);
-    if (name.includes('/')) continue;
-    if (manifestNames(cls.tool).some((p) => (typeof p === 'string' ? p === name : p.test(name)))) return true;
-  }
-  return false;
+  return contextChildren(files, root).some((name) => manifestNames(cls.tool).some((p) => (typeof p === 'string' ? p === name : p.test(name))));
 }
 
 /** An install of the same tool that reads only the manifests, earlier in this stage or its parents. */

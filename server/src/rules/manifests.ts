@@ -4,7 +4,7 @@
  */
 
 import type { CommandClass, Tool } from './commands';
-import { contextDirs } from './model';
+import { contextChildren, contextDirs, scanOnce } from './model';
 import { normalizePath } from './shell';
 
 type Pattern = string | RegExp;
@@ -109,14 +109,8 @@ export function planManifests(install: Extract<CommandClass, { kind: 'install' }
   const spec = SPECS[install.tool];
   const at = (rel: string): string => (root === '' ? rel : `${root}/${rel}`);
   const exists = (rel: string): boolean => files.has(at(rel));
-  const children: string[] = [];
+  const children = contextChildren(files, root);
   const prefix = root === '' ? '' : `${root}/`;
-  for (const f of files) {
-    if (!f.startsWith(prefix)) continue;
-    const rest = f.slice(prefix.length);
-    if (rest !== '' && !rest.includes('/')) children.push(rest);
-  }
-  children.sort();
   const dirs = contextDirs(files);
   const isDir = (rel: string): boolean => dirs.has(at(rel));
 
@@ -127,13 +121,18 @@ export function planManifests(install: Extract<CommandClass, { kind: 'install' }
     const hit = children.find((c) => matches(c, b));
     if (hit !== undefined) return { blocked: `\`${hit}\` means the install reads more than the manifests` };
   }
-  if (spec.nested !== undefined) {
-    for (const f of files) {
-      if (!f.startsWith(prefix)) continue;
-      const rest = f.slice(prefix.length);
-      if (!rest.includes('/') || rest.split('/').some((seg) => SKIP_DIRS.has(seg))) continue;
-      if (spec.nested.test(rest)) return { blocked: `\`${rest}\` (a workspace member or module) is read too, and one COPY cannot keep its folder` };
-    }
+  const nestedRe = spec.nested;
+  if (nestedRe !== undefined) {
+    const member = scanOnce(files, `nested ${install.tool} ${root}`, () => {
+      for (const f of files) {
+        if (!f.startsWith(prefix)) continue;
+        const rest = f.slice(prefix.length);
+        if (!rest.includes('/') || rest.split('/').some((seg) => SKIP_DIRS.has(seg))) continue;
+        if (nestedRe.test(rest)) return rest;
+      }
+      return undefined;
+    });
+    if (member !== undefined) return { blocked: `\`${member}\` (a workspace member or module) is read too, and one COPY cannot keep its folder` };
   }
 
   const out: string[] = [];
@@ -150,10 +149,7 @@ export function planManifests(install: Extract<CommandClass, { kind: 'install' }
     for (const f of install.files) add(normalizePath(f));
     for (const d of dirsOfFiles) {
       const sub = d === '' ? prefix : `${prefix}${d}/`;
-      for (const f of [...files].sort()) {
-        if (!f.startsWith(sub)) continue;
-        const name = f.slice(sub.length);
-        if (name.includes('/')) continue;
+      for (const name of contextChildren(files, sub === '' ? '' : sub.slice(0, -1))) {
         if (d === '' ? spec.optional.some((p) => matches(name, p)) : name.endsWith('.txt')) add(d === '' ? name : `${d}/${name}`);
       }
     }

@@ -176,19 +176,53 @@ export function isWholeContext(src: string): boolean {
   return contextPath(src) === '';
 }
 
-const dirCache = new WeakMap<ReadonlySet<string>, Set<string>>();
+/** What rules ask of the context's paths, worked out once per file list: the server passes the same list for every keystroke. */
+interface PathFacts {
+  /** Folders that hold something. */
+  dirs: Set<string>;
+  /** Folder ('' the root) -> the names directly in it, sorted. */
+  children: Map<string, string[]>;
+  /** Answers of scans over every path, by question. */
+  scans: Map<string, unknown>;
+}
 
-/** The folders of the context that hold something (computed once per file list). */
-export function contextDirs(files: ReadonlySet<string>): Set<string> {
-  let dirs = dirCache.get(files);
-  if (dirs === undefined) {
-    dirs = new Set();
+const factCache = new WeakMap<ReadonlySet<string>, PathFacts>();
+
+function factsOf(files: ReadonlySet<string>): PathFacts {
+  let facts = factCache.get(files);
+  if (facts === undefined) {
+    const dirs = new Set<string>();
+    const children = new Map<string, string[]>();
     for (const f of files) {
       for (let i = f.indexOf('/'); i > 0; i = f.indexOf('/', i + 1)) dirs.add(f.slice(0, i));
+      const slash = f.lastIndexOf('/');
+      const parent = slash < 0 ? '' : f.slice(0, slash);
+      let list = children.get(parent);
+      if (list === undefined) children.set(parent, (list = []));
+      list.push(f.slice(slash + 1));
     }
-    dirCache.set(files, dirs);
+    for (const list of children.values()) list.sort();
+    facts = { dirs, children, scans: new Map() };
+    factCache.set(files, facts);
   }
-  return dirs;
+  return facts;
+}
+
+/** The folders of the context that hold something (computed once per file list). */
+export function contextDirs(files: ReadonlySet<string>): ReadonlySet<string> {
+  return factsOf(files).dirs;
+}
+
+/** The names directly in a folder of the context ('' the root), sorted (computed once per file list). */
+export function contextChildren(files: ReadonlySet<string>, dir: string): readonly string[] {
+  return factsOf(files).children.get(dir) ?? [];
+}
+
+/** The answer of a scan over every path, remembered per file list under `question`. */
+export function scanOnce<T>(files: ReadonlySet<string>, question: string, scan: () => T): T {
+  const scans = factsOf(files).scans;
+  if (!scans.has(question)) scans.set(question, scan());
+  return scans.get(question) as T;
 }
 
 /** A directory of the context (with something in it). */
