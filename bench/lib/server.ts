@@ -9,6 +9,8 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { createProtocolConnection, InitializeRequest, StreamMessageReader, StreamMessageWriter } from 'vscode-languageserver-protocol/node';
 
+import { SERVER_EXEC_ARGV } from '../../shared/src/protocol';
+
 const exec = promisify(execFile);
 export const ROOT = path.join(__dirname, '..', '..');
 const BUNDLE = path.join(ROOT, 'scripts', 'bundle.mjs');
@@ -35,7 +37,7 @@ export function hasProductionFlag(): boolean {
 /** Milliseconds from spawning `node <server> --stdio` to its answer to `initialize`. */
 export async function initializeTime(server: string): Promise<number> {
   const t = performance.now();
-  const child = spawn(process.execPath, [server, '--stdio'], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const child = spawn(process.execPath, [...SERVER_EXEC_ARGV, server, '--stdio'], { stdio: ['pipe', 'pipe', 'ignore'] });
   const connection = createProtocolConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
   connection.listen();
   try {

@@ -12,7 +12,7 @@ import {
 import { LanguageClient, State, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import type { DockerProblem } from '../../server/src/build/docker';
 import {
-  BUILD_FINISHED_REQUEST, DOCKERFILE_LANGUAGE_ID, FORGET_BUILDS_REQUEST, PREPARE_BUILD_REQUEST, SETTINGS_SECTION, SHOW_STEP_COMMAND,
+  BUILD_FINISHED_REQUEST, DOCKERFILE_LANGUAGE_ID, FORGET_BUILDS_REQUEST, PREPARE_BUILD_REQUEST, SERVER_EXEC_ARGV, SETTINGS_SECTION, SHOW_STEP_COMMAND,
   type BuildFinishedParams, type BuildFinishedResult, type ForgetBuildsParams, type PrepareBuildParams, type PrepareBuildResult,
   type StepDetailsArgs,
 } from '../../shared/src/protocol';
@@ -223,8 +223,8 @@ class ReportProvider implements TextDocumentContentProvider {
 export async function activate(context: ExtensionContext): Promise<void> {
   const module = context.asAbsolutePath(path.join('dist', 'server.js'));
   const serverOptions: ServerOptions = {
-    run: { module, transport: TransportKind.ipc },
-    debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6009'] } },
+    run: { module, transport: TransportKind.ipc, options: { execArgv: [...SERVER_EXEC_ARGV] } },
+    debug: { module, transport: TransportKind.ipc, options: { execArgv: [...SERVER_EXEC_ARGV, '--nolazy', '--inspect=6009'] } },
   };
   // Every file of the workspace may be in a build context: changes must reach the server's hasher.
   const watcher = workspace.createFileSystemWatcher('**/*');

@@ -12,6 +12,8 @@ import {
   type PublishDiagnosticsParams, type ConfigurationParams,
 } from 'vscode-languageserver-protocol/node';
 
+import { SERVER_EXEC_ARGV } from '../../shared/src/protocol';
+
 export const SERVER = path.join(__dirname, '..', '..', 'dist', 'server.js');
 
 export class TestClient {
@@ -31,7 +33,8 @@ export class TestClient {
   private readonly refreshWaiters: Array<() => void> = [];
 
   constructor(env: NodeJS.ProcessEnv = process.env) {
-    this.process = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], env });
+    // Started as the extension starts it (the same Node options).
+    this.process = spawn(process.execPath, [...SERVER_EXEC_ARGV, SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], env });
     this.process.stderr?.on('data', (d: Buffer) => { this.stderr += d.toString(); });
     this.exited = new Promise((resolve) => this.process.on('exit', (code) => resolve(code)));
     if (this.process.stdout === null || this.process.stdin === null) throw new Error('no stdio');

@@ -487,12 +487,12 @@ describe('warm snapshots', () => {
     assert.deepEqual({ hashed: h.stats.hashedFiles, reused: h.stats.reusedFiles }, { hashed: 0, reused: 4 });
   });
 
-  test('progress is reported and concurrency 1 gives the same snapshot', async () => {
+  test('progress is reported, and a second hasher gives the same snapshot', async () => {
     const root = await makeContext(files());
     const calls: Array<[number, number]> = [];
-    const s = await snap(root, { concurrency: 1, onProgress: (d, t) => calls.push([d, t]) });
+    const s = await snap(root, { onProgress: (d, t) => calls.push([d, t]) });
     assert.deepEqual(calls[calls.length - 1], [6, 6]);
-    assert.deepEqual(s.entries, (await snap(root, { concurrency: 64 })).entries);
+    assert.deepEqual(s.entries, (await snap(root)).entries);
   });
 });
 
@@ -526,8 +526,8 @@ describe('robustness', () => {
   test('a file deleted between listing and reading is dropped with a problem', async () => {
     const root = await makeContext({ 'a.txt': 'a', 'gone.txt': 'soon gone' });
     class Racing extends ContextHasher {
-      protected override async openFile(abs: string): Promise<fsp.FileHandle> {
-        if (abs.endsWith('gone.txt')) await fsp.unlink(abs);
+      protected override openFile(abs: string): number {
+        if (abs.endsWith('gone.txt')) fs.unlinkSync(abs);
         return super.openFile(abs);
       }
     }
@@ -539,8 +539,8 @@ describe('robustness', () => {
   test('an unreadable file is hashed with an empty body, as BuildKit receives it, and reported', async () => {
     const root = await makeContext({ 'a.txt': 'a', 'locked.txt': 'secret' });
     class Denied extends ContextHasher {
-      protected override openFile(abs: string): Promise<fsp.FileHandle> {
-        if (abs.endsWith('locked.txt')) return Promise.reject(Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' }));
+      protected override openFile(abs: string): number {
+        if (abs.endsWith('locked.txt')) throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
         return super.openFile(abs);
       }
     }
@@ -555,8 +555,8 @@ describe('robustness', () => {
   test('an unreadable directory is reported; the rest of the context is kept', async () => {
     const root = await makeContext({ 'a.txt': 'a', 'private/x': 'x' });
     class Denied extends ContextHasher {
-      protected override readDir(abs: string): Promise<fs.Dirent[]> {
-        if (abs.endsWith('private')) return Promise.reject(Object.assign(new Error('EACCES'), { code: 'EACCES' }));
+      protected override readDir(abs: string): fs.Dirent[] {
+        if (abs.endsWith('private')) throw Object.assign(new Error('EACCES'), { code: 'EACCES' });
         return super.readDir(abs);
       }
     }
@@ -607,5 +607,36 @@ describe("Go's path.Match", () => {
   test('bad patterns, as filepath.Match reports them', () => {
     for (const p of ['[', 'a[', '[]', '[a-]', '[-a]', 'a\\', '[a']) assert.notEqual(validateGoPattern(p), undefined, p);
     for (const p of ['a]', '[]a]x'.slice(2), '[\\]]', '[a-b]', '*']) assert.equal(validateGoPattern(p), undefined, p);
+  });
+});
+
+describe('the walk is synchronous in slices', () => {
+  test('a file larger than one read chunk is hashed whole', async () => {
+    const big = Buffer.alloc((1 << 20) + 17, 7);
+    big.write('start', 0);
+    big.write('end', big.length - 3);
+    const root = await makeContext({ 'big.bin': { content: big.toString('latin1') } });
+    const s = await snap(root);
+    const content = fs.readFileSync(path.join(root, 'big.bin'));
+    assert.equal(content.length, big.length);
+    assert.equal(s.entries.get('big.bin')?.hash, sha(Buffer.concat([Buffer.from(header(0o644, content.length, '0')), content])));
+  });
+
+  test('the event loop keeps turning while a context is walked', async () => {
+    const spec: Record<string, Spec> = {};
+    for (let i = 0; i < 4000; i++) spec[`d${i % 40}/f${i}.txt`] = `file ${i}`;
+    const root = await makeContext(spec);
+    let ticks = 0;
+    const timer = setInterval(() => { ticks++; }, 1);
+    const h = new ContextHasher(root);
+    let stillWalking = true;
+    const done = h.snapshot().finally(() => { stillWalking = false; });
+    // Something else asks while the walk runs (a keystroke): it is answered before the walk ends.
+    const answered = await new Promise<boolean>((resolve) => setTimeout(() => resolve(stillWalking), 5));
+    const s = await done;
+    clearInterval(timer);
+    assert.equal(s.entries.size, 4040);
+    assert.equal(answered, true, 'a timer of 5 ms fired before the walk of 4,000 files was over');
+    assert.ok(ticks > 0);
   });
 });

@@ -15,6 +15,7 @@
  * still hits; this module counts the new mode (a false miss, never a false hit).
  */
 
+import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
@@ -56,13 +57,16 @@ export interface ContextHasherOptions {
   /** The Dockerfile: `<dockerfile>.dockerignore` beside it wins over `<context>/.dockerignore`. */
   dockerfile?: string;
   onProgress?: (done: number, total: number) => void;
-  /** File system operations in flight at once (default 16). */
-  concurrency?: number;
 }
 
-// Up to `concurrency` reads in flight, each with its own buffer; a few are kept for the next snapshot.
+/** Files are read whole when this small; larger ones in chunks of this size, yielding between them. */
 const READ_CHUNK = 256 << 10;
-const MAX_POOLED_BUFFERS = 4;
+/**
+ * The walk makes synchronous system calls (a promise per lstat, open, read and close costs more
+ * than the call for small files, and leaves garbage the heap keeps), in slices of this long, then
+ * lets the event loop answer what is waiting: a keystroke waits at most one slice.
+ */
+const SLICE_MS = 8;
 
 // ---------------------------------------------------------------------------------------------
 // Entry headers
@@ -114,9 +118,16 @@ export function headerFor(st: fs.Stats, linkTarget: string | undefined): HeaderF
   return { ...base, size: st.size, typeflag: '0' };
 }
 
+/**
+ * One-shot sha256 (no Hash object: at 100k files each one's native context, freed only when it is
+ * collected, is most of what a walk leaves behind).
+ */
 export function sha256Hex(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
+  return oneShot === undefined ? createHash('sha256').update(data).digest('hex') : oneShot('sha256', data, 'hex');
 }
+
+// crypto.hash: Node 20.12 / 21.7 and later.
+const oneShot = (crypto as { hash?: (algorithm: string, data: string | Buffer, encoding: 'hex') => string }).hash;
 
 function entryType(st: fs.Stats): ContextEntry['type'] {
   if (st.isFile()) return 'file';
@@ -224,7 +235,6 @@ export class ContextHasher {
   readonly root: string;
   private readonly dockerfile: string | undefined;
   private readonly onProgress: ((done: number, total: number) => void) | undefined;
-  private readonly concurrency: number;
   /** The ignore files that may apply, relative to the root (one may be outside it: `../x`). */
   private readonly ignoreRels: string[];
   private last: ContextSnapshot | undefined;
@@ -233,7 +243,9 @@ export class ContextHasher {
   private invalidAll = false;
   /** A change the next snapshot cannot patch in (an ignore file, a path outside the root). */
   private needsWalk = false;
-  private readonly buffers: Buffer[] = [];
+  /** One read buffer, reused: reads are synchronous, one at a time. */
+  private readonly buffer = Buffer.allocUnsafe(READ_CHUNK);
+  private sliceStart = 0;
   private lastStats: HasherStats = { hashedFiles: 0, reusedFiles: 0, statCalls: 0 };
   /** snapshot() calls run one after another: they share the last snapshot and the counters. */
   private tail: Promise<unknown> = Promise.resolve();
@@ -243,7 +255,6 @@ export class ContextHasher {
     this.root = path.resolve(root);
     this.dockerfile = options.dockerfile === undefined ? undefined : path.resolve(this.root, options.dockerfile);
     this.onProgress = options.onProgress;
-    this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 16));
     this.ignoreRels = this.ignoreCandidates().map((f) => path.relative(this.root, f).split(path.sep).join('/'));
   }
 
@@ -303,10 +314,10 @@ export class ContextHasher {
     this.needsWalk = false;
     let rootMode = 0;
     try {
-      const st = await this.lstat(this.root);
+      const st = this.lstat(this.root);
       rootMode = st.mode;
       if (!st.isDirectory()) problems.push(`the build context ${this.root} is not a directory`);
-      else await this.walk(run, await this.list(run, '', this.root));
+      else await this.walk(run, this.list(run, '', this.root));
     } catch (e) {
       problems.push(`cannot read the build context ${this.root}: ${errMessage(e)}`);
     }
@@ -410,13 +421,13 @@ export class ContextHasher {
 
   // --- seams for tests (a subclass can make a read fail the way a non-root user would see it) ---
 
-  protected readDir(abs: string): Promise<fs.Dirent[]> {
-    return fsp.readdir(abs, { withFileTypes: true });
+  protected readDir(abs: string): fs.Dirent[] {
+    return fs.readdirSync(abs, { withFileTypes: true });
   }
 
   /** Opens a file without blocking on a FIFO swapped in after lstat, and without following a link. */
-  protected openFile(abs: string): Promise<fsp.FileHandle> {
-    return fsp.open(abs, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
+  protected openFile(abs: string): number {
+    return fs.openSync(abs, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
   }
 
   // ---
@@ -443,9 +454,17 @@ export class ContextHasher {
     return { file: undefined, rules: compileIgnore([], []) };
   }
 
-  private async lstat(abs: string): Promise<fs.Stats> {
+  private lstat(abs: string): fs.Stats {
     this.counting.statCalls++;
-    return fsp.lstat(abs);
+    return fs.lstatSync(abs);
+  }
+
+  /** Yields to the event loop when this slice of synchronous work is used up. */
+  private async pause(run: WalkRun | undefined): Promise<void> {
+    if (performance.now() - this.sliceStart < SLICE_MS) return;
+    if (run !== undefined) this.progress(run);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.sliceStart = performance.now();
   }
 
   private progress(run: WalkRun): void {
@@ -457,45 +476,23 @@ export class ContextHasher {
   }
 
   /**
-   * Visits every entry with at most `concurrency` visits (each a few file system calls) in flight,
-   * from one queue: no promise per waiting entry, which matters at 100k files.
+   * Visits every entry, depth first (what waits is one folder's listing per level, not a whole
+   * level of the tree), yielding between slices.
    */
   private async walk(run: WalkRun, first: Task[]): Promise<void> {
-    let queue: Array<Task | undefined> = first;
-    let head = 0;
-    let running = 0;
-    await new Promise<void>((resolve) => {
-      const pump = (): void => {
-        while (running < this.concurrency && head < queue.length) {
-          const task = queue[head];
-          queue[head++] = undefined;
-          if (task === undefined) continue;
-          running++;
-          void this.visit(run, task)
-            .then(
-              (children) => {
-                for (const c of children) queue.push(c);
-              },
-              (e: unknown) => {
-                run.problems.push(`${task.rel}: ${errMessage(e)}; left out`);
-              },
-            )
-            .finally(() => {
-              running--;
-              run.done++;
-              this.progress(run);
-              if (head > 4096 && head * 2 > queue.length) {
-                queue = queue.slice(head);
-                head = 0;
-              }
-              if (running === 0 && head >= queue.length) resolve();
-              else pump();
-            });
-        }
-      };
-      pump();
-      if (running === 0) resolve();
-    });
+    const stack: Task[] = first.reverse();
+    this.sliceStart = performance.now();
+    for (let task = stack.pop(); task !== undefined; task = stack.pop()) {
+      try {
+        const r = this.visit(run, task);
+        const children = Array.isArray(r) ? r : await r;
+        for (let i = children.length - 1; i >= 0; i--) stack.push(children[i] as Task);
+      } catch (e) {
+        run.problems.push(`${task.rel}: ${errMessage(e)}; left out`);
+      }
+      run.done++;
+      await this.pause(run);
+    }
     if (run.pendingDirs.size > 0) {
       // fsutil sends an ignored directory just before the first entry it lets through beneath it.
       const emitted = new Set<string>();
@@ -512,10 +509,10 @@ export class ContextHasher {
   }
 
   /** The entries of one directory as tasks. */
-  private async list(run: WalkRun, rel: string, abs: string, ignored = false): Promise<Task[]> {
+  private list(run: WalkRun, rel: string, abs: string, ignored = false): Task[] {
     let dirents: fs.Dirent[];
     try {
-      dirents = await this.readDir(abs);
+      dirents = this.readDir(abs);
     } catch (e) {
       // fsutil passes over a permission error on a path it would not send anyway.
       if (ignored && (errCode(e) === 'EACCES' || errCode(e) === 'EPERM')) return [];
@@ -528,14 +525,17 @@ export class ContextHasher {
     return dirents.map((d) => ({ rel: rel === '' ? d.name : `${rel}/${d.name}`, abs: path.join(abs, d.name), isDir: d.isDirectory() }));
   }
 
-  /** One entry: lstat once, then hash it (or reuse the hash); a directory returns its children. */
-  private async visit(run: WalkRun, { rel, abs, isDir }: Task): Promise<Task[]> {
+  /**
+   * One entry: lstat once, then hash it (or reuse the hash); a directory returns its children. A
+   * large file is read in slices (a promise); everything else synchronously.
+   */
+  private visit(run: WalkRun, { rel, abs, isDir }: Task): Task[] | Promise<Task[]> {
     const ignored = run.rules.ignores?.(rel) ?? false;
     if (ignored && isDir === false) return [];
     if (ignored && isDir === true && run.rules.canPrune(rel)) return [];
     let st: fs.Stats;
     try {
-      st = await this.lstat(abs);
+      st = this.lstat(abs);
     } catch (e) {
       // A path named by a file event that is gone: deleted, nothing to say.
       if (isDir === undefined && VANISHED.has(errCode(e))) return [];
@@ -557,7 +557,7 @@ export class ContextHasher {
       let target = cached?.linkTarget;
       if (target === undefined) {
         try {
-          target = await fsp.readlink(abs);
+          target = fs.readlinkSync(abs);
           if (process.platform === 'win32') target = target.replace(/\\/g, '/'); // the client sends it with `/`
         } catch (e) {
           if (VANISHED.has(errCode(e)) || errCode(e) === 'EINVAL') run.problems.push(`${rel}: removed while reading the context; left out`);
@@ -579,12 +579,15 @@ export class ContextHasher {
       run.entries.set(rel, this.entryFor(rel, st, undefined, cached.hash, this.trustable(run, st)));
       return [];
     }
-    const r = await this.hashFile(rel, abs, st);
-    if (r.problem !== undefined) run.problems.push(r.problem);
-    if (r.hash === undefined) return [];
-    this.counting.hashedFiles++;
-    run.entries.set(rel, this.entryFor(rel, st, undefined, r.hash, r.cacheable && this.trustable(run, st)));
-    return [];
+    const done = (r: HashResult): Task[] => {
+      if (r.problem !== undefined) run.problems.push(r.problem);
+      if (r.hash === undefined) return [];
+      this.counting.hashedFiles++;
+      run.entries.set(rel, this.entryFor(rel, st, undefined, r.hash, r.cacheable && this.trustable(run, st)));
+      return [];
+    };
+    const r = this.hashFile(run, rel, abs, st);
+    return r instanceof Promise ? r.then(done) : done(r);
   }
 
   /** `reusable`: the stat fields that let the next snapshot trust this hash without reading the file. */
@@ -620,53 +623,73 @@ export class ContextHasher {
     return c;
   }
 
-  private takeBuffer(): Buffer {
-    return this.buffers.pop() ?? Buffer.allocUnsafe(READ_CHUNK);
-  }
-
-  private giveBuffer(b: Buffer): void {
-    if (this.buffers.length < MAX_POOLED_BUFFERS) this.buffers.push(b);
-  }
-
-  /** Header + content of a regular file. A vanished file is dropped; an unreadable one is hashed
-   * with an empty body, as the client sends it (fsutil's sender ignores the open error). */
-  private async hashFile(rel: string, abs: string, st: fs.Stats): Promise<{ hash: string | undefined; cacheable: boolean; problem?: string }> {
-    const h = createHash('sha256').update(tarsumHeader(headerFor(st, undefined)));
-    if (st.size === 0) return { hash: h.digest('hex'), cacheable: true };
-    let fh: fsp.FileHandle;
+  /**
+   * Header + content of a regular file. A vanished file is dropped; an unreadable one is hashed
+   * with an empty body, as the client sends it (fsutil's sender ignores the open error). A file
+   * larger than one chunk is read chunk by chunk between pauses (a promise).
+   */
+  private hashFile(run: WalkRun, rel: string, abs: string, st: fs.Stats): HashResult | Promise<HashResult> {
+    const header = tarsumHeader(headerFor(st, undefined));
+    if (st.size === 0) return { hash: sha256Hex(header), cacheable: true };
+    let fd: number;
     try {
-      fh = await this.openFile(abs);
+      fd = this.openFile(abs);
     } catch (e) {
       const code = errCode(e);
       if (VANISHED.has(code) || code === 'ELOOP') return { hash: undefined, cacheable: false, problem: `${rel}: removed or replaced while reading the context; left out` };
       return {
-        hash: h.digest('hex'),
+        hash: sha256Hex(header),
         cacheable: false,
         problem: `${rel}: cannot be read (${code}); BuildKit receives it empty, so its content is not part of the cache key`,
       };
     }
-    const buf = this.takeBuffer();
+    const buf = this.buffer;
+    // Regular files give short reads only at the end, so asking for one byte more than lstat's
+    // size usually reads a small file in one call.
+    const first = Math.min(buf.length, st.size + 1);
+    let bytesRead: number;
     try {
-      // Regular files give short reads only at the end, so asking for one byte more than lstat's
-      // size usually reads a small file in one call.
-      let want = Math.min(buf.length, st.size + 1);
-      let total = 0;
-      let reads = 0;
+      bytesRead = fs.readSync(fd, buf, 0, first, null);
+    } catch (e) {
+      closeQuietly(fd);
+      return { hash: undefined, cacheable: false, problem: `${rel}: read failed (${errCode(e)}); left out` };
+    }
+    if (bytesRead < first && bytesRead === st.size) {
+      // Read whole in one call at lstat's size: trusted without another stat (a write during the
+      // read leaves an mtime the next snapshot's lstat does not trust).
+      closeQuietly(fd);
+      const hb = Buffer.from(header, 'latin1');
+      return { hash: sha256Hex(Buffer.concat([hb, buf.subarray(0, bytesRead)], hb.length + bytesRead)), cacheable: true };
+    }
+    const h = createHash('sha256').update(header).update(buf.subarray(0, bytesRead));
+    if (bytesRead < first) return this.finishRead(rel, fd, st, h);
+    return this.readRest(run, rel, fd, st, h);
+  }
+
+  /** The chunks after the first, with pauses between them. */
+  private async readRest(run: WalkRun, rel: string, fd: number, st: fs.Stats, h: ReturnType<typeof createHash>): Promise<HashResult> {
+    // The walk waits for this file before the next entry: the one buffer is free.
+    const buf = this.buffer;
+    try {
       for (;;) {
-        const { bytesRead } = await fh.read(buf, 0, want, null);
-        reads++;
-        if (bytesRead === 0) break;
-        total += bytesRead;
-        h.update(buf.subarray(0, bytesRead));
-        if (bytesRead < want) break;
-        want = buf.length;
+        await this.pause(run);
+        const n = fs.readSync(fd, buf, 0, buf.length, null);
+        if (n === 0) break;
+        h.update(buf.subarray(0, n));
+        if (n < buf.length) break;
       }
-      // Read in one call and exactly lstat's size: trusted without another stat (a write during
-      // the read leaves an mtime the next snapshot's lstat does not trust). Otherwise one fstat:
-      // the same file (not swapped, not a FIFO) and unchanged meanwhile.
-      if (reads === 1 && total === st.size) return { hash: h.digest('hex'), cacheable: true };
+    } catch (e) {
+      closeQuietly(fd);
+      return { hash: undefined, cacheable: false, problem: `${rel}: read failed (${errCode(e)}); left out` };
+    }
+    return this.finishRead(rel, fd, st, h);
+  }
+
+  /** One fstat after reading: the same file (not swapped, not a FIFO) and unchanged meanwhile. */
+  private finishRead(rel: string, fd: number, st: fs.Stats, h: ReturnType<typeof createHash>): HashResult {
+    try {
       this.counting.statCalls++;
-      const after = await fh.stat();
+      const after = fs.fstatSync(fd);
       if (!after.isFile() || after.ino !== st.ino) {
         return { hash: undefined, cacheable: false, problem: `${rel}: replaced while reading the context; left out` };
       }
@@ -679,9 +702,22 @@ export class ContextHasher {
     } catch (e) {
       return { hash: undefined, cacheable: false, problem: `${rel}: read failed (${errCode(e)}); left out` };
     } finally {
-      this.giveBuffer(buf);
-      await fh.close().catch(() => undefined);
+      closeQuietly(fd);
     }
+  }
+}
+
+interface HashResult {
+  hash: string | undefined;
+  cacheable: boolean;
+  problem?: string;
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // Nothing to do: the descriptor is gone either way.
   }
 }
 
