@@ -11,8 +11,9 @@
 import { parse } from '../../server/src/parser';
 import { selectSources, type ContextSnapshot } from '../../server/src/cache/contextHash';
 import { planLegacyBuild } from '../../server/src/cache/legacySteps';
-import type { KnownStep, ManifestStore } from '../../server/src/cache/manifest';
+import type { ManifestStore } from '../../server/src/cache/manifest';
 import { predict } from '../../server/src/cache/predict';
+import { historyOf } from '../../server/src/cache/predictor';
 import { planBuild } from '../../server/src/cache/steps';
 import type { BuildConfig } from '../../server/src/cache/types';
 import { standInImages } from './suite';
@@ -32,18 +33,6 @@ export interface PhaseTimes {
   /** predict(), with the file lists of recorded steps to explain a miss. */
   predict: number;
   total: number;
-}
-
-/** Known steps newest first, once per known-keys map: predictor.ts historyOf (not exported), copied. */
-const histories = new WeakMap<ReadonlyMap<string, KnownStep>, readonly KnownStep[]>();
-
-function historyOf(known: ReadonlyMap<string, KnownStep>): readonly KnownStep[] {
-  let h = histories.get(known);
-  if (h === undefined) {
-    h = [...known.values()].sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0));
-    histories.set(known, h);
-  }
-  return h;
 }
 
 export async function phasedRun(store: ManifestStore, config: BuildConfig, text: string, snapshot: ContextSnapshot): Promise<PhaseTimes> {

@@ -153,7 +153,7 @@ export class Predictor {
 const histories = new WeakMap<ReadonlyMap<string, KnownStep>, readonly KnownStep[]>();
 
 /** Known steps newest first; the store answers with the same map until a manifest changes. */
-function historyOf(known: ReadonlyMap<string, KnownStep>): readonly KnownStep[] {
+export function historyOf(known: ReadonlyMap<string, KnownStep>): readonly KnownStep[] {
   let h = histories.get(known);
   if (h === undefined) {
     h = [...known.values()].sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0));

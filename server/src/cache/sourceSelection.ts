@@ -829,7 +829,11 @@ class Selection implements SourceSelection {
   }
 
   get count(): number {
-    this.counted ??= this.files.length;
+    if (this.counted === undefined) {
+      let n = 0;
+      this.forEachFile(() => n++);
+      this.counted = n;
+    }
     return this.counted;
   }
 
