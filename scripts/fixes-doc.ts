@@ -45,6 +45,14 @@ function main(): void {
   const w = (line = ''): void => { out.push(line); };
   const results = report.results;
   const failed = results.filter((r) => r.failures.length > 0);
+  /** A fix as applied: the Dockerfile's diff and what it appends to other files. */
+  const writeEdit = (r: (typeof results)[number]): void => {
+    w('```diff');
+    w(r.dockerfileDiff);
+    w('```');
+    for (const f of r.otherFiles) w(`Also appends to \`${f.file}\`: ${code(f.newText.trim())}`);
+    w();
+  };
 
   w('# Quick-fixes, proven on real builds');
   w();
@@ -106,7 +114,7 @@ function main(): void {
   for (const r of results) {
     const runs = r.inputs.runs.filter((x) => x.tools.length > 0 || x.problems.length > 0);
     if (runs.length === 0) continue;
-    const parts = runs.map((x) => `${code(x.run)} sees ${x.present.length > 0 ? x.present.map(code).join(', ') : 'none of its manifest files'}${x.missing.length > 0 ? `, **misses ${x.missing.map(code).join(', ')}**` : ''}${x.problems.length > 0 && x.missing.length === 0 ? ' — **problem**' : ''}`);
+    const parts = runs.map((x) => `${code(x.run)} sees ${x.present.length > 0 ? [...x.present].sort().map(code).join(', ') : 'none of its manifest files'}${x.missing.length > 0 ? `, **misses ${x.missing.map(code).join(', ')}**` : ''}${x.problems.length > 0 && x.missing.length === 0 ? ' — **problem**' : ''}`);
     w(`- ${r.project}, ${r.kind === 'all' ? 'all fixes' : code(r.rule)}: ${parts.join('; ')}.`);
   }
   w();
@@ -131,11 +139,7 @@ function main(): void {
   for (const r of failed) {
     w(`### ${r.project}: ${r.kind === 'all' ? 'all fixes in turn' : `${r.rule} — ${r.fixTitle}`}`);
     w();
-    w('```diff');
-    w(r.dockerfileDiff);
-    w('```');
-    for (const f of r.otherFiles) w(`Also appends to \`${f.file}\`: ${code(f.newText.trim())}`);
-    w();
+    writeEdit(r);
     for (const f of r.failures) w(`- ${f}`);
     w();
   }
@@ -144,11 +148,7 @@ function main(): void {
   for (const r of results.filter((x) => x.failures.length === 0)) {
     w(`<details><summary>${r.project}: ${r.kind === 'all' ? 'all fixes in turn' : `${cell(r.rule)} — ${cell(r.fixTitle)}`}</summary>`);
     w();
-    w('```diff');
-    w(r.dockerfileDiff);
-    w('```');
-    for (const f of r.otherFiles) w(`Also appends to \`${f.file}\`: ${code(f.newText.trim())}`);
-    w();
+    writeEdit(r);
     w('</details>');
     w();
   }

@@ -9,11 +9,11 @@
  * they drift apart.
  */
 import { parse } from '../../server/src/parser';
-import { selectSources, type ContextSnapshot } from '../../server/src/cache/contextHash';
+import type { ContextSnapshot } from '../../server/src/cache/contextHash';
 import { planLegacyBuild } from '../../server/src/cache/legacySteps';
 import type { ManifestStore } from '../../server/src/cache/manifest';
 import { predict } from '../../server/src/cache/predict';
-import { historyOf } from '../../server/src/cache/predictor';
+import { contextSelector, historyOf } from '../../server/src/cache/predictor';
 import { planBuild } from '../../server/src/cache/steps';
 import type { BuildConfig } from '../../server/src/cache/types';
 import { standInImages } from './suite';
@@ -43,8 +43,7 @@ export async function phasedRun(store: ManifestStore, config: BuildConfig, text:
     target: config.target,
     buildArgs: config.buildArgs,
     platform: config.platform,
-    context: (sources: readonly string[], o: { excludes: readonly string[]; parents: boolean; literal?: boolean }) =>
-      selectSources(snapshot, sources, { ...o, followNestedLinks: true }),
+    context: contextSelector(snapshot),
     mergeOps: false,
     pull: false,
     imagesUnavailable: undefined,

@@ -21,6 +21,20 @@ export function argPairs(inst: Instruction): Array<{ key: string; value: string 
   });
 }
 
+/**
+ * The target stage's index (builder.go: the stages after it are cut off before anything runs);
+ * the last stage, with a problem, when no stage has that name.
+ */
+export function targetIndex(stages: ReadonlyArray<{ name: string | undefined }>, target: string | undefined, problems: string[]): number {
+  const last = stages.length - 1;
+  if (target === undefined || target === '') return last;
+  const t = target.toLowerCase();
+  const i = stages.findIndex((s) => s.name === t);
+  if (i >= 0) return i;
+  problems.push(`target stage "${target}" could not be found`);
+  return last;
+}
+
 export function isURL(s: string): boolean {
   return /^https?:\/\//i.test(s);
 }

@@ -30,7 +30,7 @@
 import * as path from 'node:path';
 import { flagValue, flagValues, parse, parseHeredocWord, splitStages, type DockerfileAST, type Instruction, type Stage } from '../parser';
 import { ShellLex, type ShellEnv } from '../parser/shellLex';
-import { argPairs, imageLookup, isURL, tryWord } from './instructionWords';
+import { argPairs, imageLookup, isURL, targetIndex, tryWord } from './instructionWords';
 import { normalizeImageRef } from './imageRef';
 import { hashKey, type BuildPlan, type ContextSelection, type PlannedStage, type PlannedStep, type PlanOptions, type StageBase, type StepKind } from './steps';
 import type { StepInputs } from './types';
@@ -181,16 +181,7 @@ export function planLegacyBuild(ast: DockerfileAST, options: PlanOptions = {}): 
   const { metaArgs, stages: parsedStages } = splitStages(ast);
   const lex = new ShellLex(ast.escapeToken);
 
-  // Target: the stages after it are cut off before anything runs (builder.go build()).
-  let target = parsedStages.length - 1;
-  if (options.target !== undefined && options.target !== '') {
-    const t = options.target.toLowerCase();
-    target = parsedStages.findIndex((s) => s.name === t);
-    if (target < 0) {
-      problems.push(`target stage "${options.target}" could not be found`);
-      target = parsedStages.length - 1;
-    }
-  }
+  const target = targetIndex(parsedStages, options.target, problems);
 
   // Step numbers: meta ARGs, then each stage's FROM and its instructions.
   const stepsOf = (s: Stage): number => 1 + s.commands.length;

@@ -10,7 +10,7 @@ import { ContextHasher, selectSources, type ContextSnapshot } from './contextHas
 import { fileListId, INLINE_FILES, type KnownStep, type ManifestStore } from './manifest';
 import { predict, type PredictionResult, type StepPrediction } from './predict';
 import { planLegacyBuild } from './legacySteps';
-import { planBuild, vertexNames, type BuildPlan, type ContextSelection, type ImageInfo } from './steps';
+import { planBuild, vertexNames, type BuildPlan, type ContextSelection, type ContextSelector, type ImageInfo } from './steps';
 import type { BuildConfig, BuildRecord, StepInputs, StepRecord, StepResult, VertexResult } from './types';
 
 export type ImageResolver = (refs: readonly string[]) => Promise<Map<string, ImageInfo | undefined>>;
@@ -77,11 +77,7 @@ export class Predictor {
       target: config.target,
       buildArgs: config.buildArgs,
       platform: config.platform,
-      // Nested symlinks in wildcard/--exclude/--parents selections are followed by BuildKit before
-      // v0.25 (Docker 26 ships 0.13): following them errs towards a miss, never a false hit.
-      // selectSources remembers its results per snapshot (and carries them to a patched one).
-      context: (sources: readonly string[], o: { excludes: readonly string[]; parents: boolean; literal?: boolean }) =>
-        selectSources(snapshot, sources, { ...o, followNestedLinks: true }),
+      context: contextSelector(snapshot),
       mergeOps: this.options.mergeOps ?? false,
       pull: flags.pull ?? false,
       imagesUnavailable: this.options.imagesUnavailable,
@@ -148,6 +144,16 @@ export class Predictor {
     await this.options.store.record(run.config, record, lists);
     return { record, comparisons };
   }
+}
+
+/**
+ * The planner's view of a snapshot's sources. Nested symlinks in wildcard/--exclude/--parents
+ * selections are followed, as BuildKit before v0.25 (Docker 26 ships 0.13) does: following them
+ * errs towards a miss, never a false hit. selectSources remembers its results per snapshot (and
+ * carries them to a patched one).
+ */
+export function contextSelector(snapshot: ContextSnapshot): ContextSelector {
+  return (sources, o) => selectSources(snapshot, sources, { ...o, followNestedLinks: true });
 }
 
 const histories = new WeakMap<ReadonlyMap<string, KnownStep>, readonly KnownStep[]>();

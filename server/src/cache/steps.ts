@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { parseMount, splitStages, flagValue, flagValues, type DockerfileAST, type Instruction, type Mount, type Stage } from '../parser';
 import { ShellLex, type ShellEnv } from '../parser/shellLex';
-import { argPairs, imageLookup, isURL, tryWord } from './instructionWords';
+import { argPairs, imageLookup, isURL, targetIndex, tryWord } from './instructionWords';
 import { parseHeredocWord } from '../parser/parser';
 import { normalizeImageRef } from './imageRef';
 import type { StepInputs } from './types';
@@ -213,16 +213,7 @@ export function planBuild(ast: DockerfileAST, options: PlanOptions = {}): BuildP
   const lex = new ShellLex(ast.escapeToken);
   const runNameLex = new ShellLex(ast.escapeToken, { rawQuotes: true, skipUnsetEnv: true });
 
-  // Target.
-  let target = parsedStages.length - 1;
-  if (options.target !== undefined && options.target !== '') {
-    const t = options.target.toLowerCase();
-    target = parsedStages.findIndex((s) => s.name === t);
-    if (target < 0) {
-      problems.push(`target stage "${options.target}" could not be found`);
-      target = parsedStages.length - 1;
-    }
-  }
+  const target = targetIndex(parsedStages, options.target, problems);
   const targetName = parsedStages[target]?.name ?? '';
 
   // Global (meta) args: the automatic platform args, then ARGs before the first FROM.
