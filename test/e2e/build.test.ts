@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startE2E, withScreenshot, type E2E } from './helpers/e2e';
 import { fromLines, stepLines } from './helpers/dockerfile';
-import { splitLens, waitUntil, type Workbench } from './helpers/workbench';
+import { splitLens, waitUntil, type Workbench } from '../../scripts/lib/workbench';
 
 const BUILD = 'Dockerfile Cache Lens: Build Image';
 /** A build's end as the task's terminal shows it: the summary line, then VS Code's task footer. */

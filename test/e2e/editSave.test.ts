@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cli, startE2E, withScreenshot, type E2E } from './helpers/e2e';
 import { stepLines } from './helpers/dockerfile';
-import { splitLens, waitUntil, type ShownLens } from './helpers/workbench';
+import { splitLens, waitUntil, type ShownLens } from '../../scripts/lib/workbench';
 
 let e2e: E2E;
 let dockerfile: string;

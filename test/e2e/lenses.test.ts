@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startE2E, withScreenshot, type E2E } from './helpers/e2e';
 import { fromLines, stepLines } from './helpers/dockerfile';
-import type { ShownLens } from './helpers/workbench';
+import type { ShownLens } from '../../scripts/lib/workbench';
 
 const PREDICTION = /✓ cached|↻ rebuilds|never built|\? unknown|not built for target/;
 

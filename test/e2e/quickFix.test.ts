@@ -9,7 +9,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startE2E, withScreenshot, type E2E } from './helpers/e2e';
-import { waitUntil } from './helpers/workbench';
+import { waitUntil } from '../../scripts/lib/workbench';
 
 const DOCKERFILE = 'FROM node:20-alpine\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD ["node","index.js"]\n';
 const FIXED = [

@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ROOT } from './helpers/codeServer';
+import { ROOT } from '../../scripts/lib/codeServer';
 import { cli, startE2E, withScreenshot, type E2E } from './helpers/e2e';
 import { stepLines } from './helpers/dockerfile';
 

@@ -7,8 +7,8 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startEngine } from '../../helpers/engine';
-import { ROOT, copyExample, markUnique, startCodeServer, writeWorkspace, type CodeServer, type CodeServerOptions } from './codeServer';
-import { Workbench, type OpenOptions } from './workbench';
+import { ROOT, copyExample, markUnique, startCodeServer, writeWorkspace, type CodeServer, type CodeServerOptions } from '../../../scripts/lib/codeServer';
+import { Workbench, type OpenOptions } from '../../../scripts/lib/workbench';
 
 export const CLI = path.join(ROOT, 'dist', 'cli.js');
 

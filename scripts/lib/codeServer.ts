@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-export const ROOT = path.resolve(__dirname, '..', '..', '..');
+export const ROOT = path.resolve(__dirname, '..', '..');
 export const E2E_DIR = path.join(ROOT, 'test', 'e2e');
 export const VSIX = process.env.DCL_E2E_VSIX ?? path.join(ROOT, 'dist', 'dockerfile-cache-lens.vsix');
 export const CODE_SERVER = path.join(E2E_DIR, 'node_modules', 'code-server', 'out', 'node', 'entry.js');

@@ -5,9 +5,20 @@
  * Every wait is on something shown, never a fixed sleep.
  */
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
-import { ROOT, type CodeServer } from './codeServer';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { E2E_DIR, ROOT, type CodeServer } from './codeServer';
+
+/**
+ * playwright-core is a test tool installed in test/e2e (scripts/e2e-setup.sh), not beside this
+ * file: loaded from there, when a workbench is opened (the types come through tsconfig.e2e.json).
+ */
+function playwright(): typeof import('playwright-core') {
+  const file = path.join(E2E_DIR, 'node_modules', 'playwright-core', 'package.json');
+  if (!fs.existsSync(file)) throw new Error(`${file} is missing: run scripts/e2e-setup.sh first`);
+  return createRequire(file)('playwright-core') as typeof import('playwright-core');
+}
 
 export const OUT_DIR = path.join(ROOT, 'test-output', 'e2e');
 export const CHROMIUM = process.env.DCL_E2E_CHROMIUM ?? '/usr/bin/chromium';
@@ -81,7 +92,7 @@ export class Workbench {
 
   /** Launches chromium, loads the workbench with the server's workspace folder, waits until it is up. */
   static async open(server: CodeServer, opts: OpenOptions = {}): Promise<Workbench> {
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    const browser = await playwright().chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
     try {
       const page = await browser.newPage({ viewport: opts.viewport ?? { width: 1400, height: 1000 }, colorScheme: opts.colorScheme ?? 'light' });
       await page.goto(server.url);
