@@ -137,7 +137,12 @@ export interface BuildFlowOptions {
   onVertex?: ((v: VertexResult) => void) | undefined;
   /** After cancel(), SIGTERM then SIGKILL after this long. */
   killGraceMs?: number | undefined;
+  /** How long the Docker check may take before the terminal says what it waits for (default 3 s). */
+  slowNoticeMs?: number | undefined;
 }
+
+/** The whole Docker check before a build gives up after this long, with a message saying why. */
+export const PROBE_DEADLINE_MS = 20_000;
 
 export type BuildFlowStatus = 'succeeded' | 'failed' | 'cancelled' | 'unavailable' | 'error';
 
@@ -263,7 +268,14 @@ export function startBuildFlow(options: BuildFlowOptions): BuildFlow {
     const builder = request.builder !== undefined && request.builder !== '' ? request.builder : undefined;
 
     write('Checking Docker…\n');
-    const info = await docker.probeDocker(env, builder === undefined ? {} : { builder });
+    // A slow engine: after a moment, say what the check waits for (it gives up by itself).
+    let waitingFor = 'the docker CLI';
+    const slowTimer = setTimeout(() => {
+      write(`Still checking Docker: waiting for ${waitingFor} (gives up after ${Math.round(PROBE_DEADLINE_MS / 1000)} s)…\n`);
+    }, options.slowNoticeMs ?? 3_000);
+    const info = await docker.probeDocker(env, {
+      ...(builder === undefined ? {} : { builder }), deadlineMs: PROBE_DEADLINE_MS, onWait: (what) => { waitingFor = what; },
+    }).finally(() => { clearTimeout(slowTimer); });
     if (cancelled) return cancelledNow();
     if (!info.ok) {
       write(`\n${info.problem.message}\n${info.problem.detail === undefined ? '' : `  ${info.problem.detail.split('\n').join('\n  ')}\n`}`);

@@ -12,8 +12,8 @@ import {
 import { LanguageClient, State, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import type { DockerProblem } from '../../server/src/build/docker';
 import {
-  BUILD_FINISHED_REQUEST, DOCKERFILE_LANGUAGE_ID, FORGET_BUILDS_REQUEST, PREPARE_BUILD_REQUEST, SERVER_EXEC_ARGV, SETTINGS_SECTION, SHOW_STEP_COMMAND,
-  type BuildFinishedParams, type BuildFinishedResult, type ForgetBuildsParams, type PrepareBuildParams, type PrepareBuildResult,
+  BUILD_FINISHED_REQUEST, DOCKER_STATUS_NOTIFICATION, DOCKERFILE_LANGUAGE_ID, FORGET_BUILDS_REQUEST, PREPARE_BUILD_REQUEST, SERVER_EXEC_ARGV, SETTINGS_SECTION, SHOW_STEP_COMMAND,
+  type BuildFinishedParams, type BuildFinishedResult, type DockerStatusParams, type ForgetBuildsParams, type PrepareBuildParams, type PrepareBuildResult,
   type StepDetailsArgs,
 } from '../../shared/src/protocol';
 import { TASK_TYPE, describeActual, formatDuration, type BuildFlowResult, type BuildServer, type BuildTaskDefinition } from './buildFlow';
@@ -146,6 +146,8 @@ class CacheStatus {
   readonly item: StatusBarItem;
   private readonly titles = new Map<string, string[]>();
   private timer: NodeJS.Timeout | undefined;
+  /** The server's word on Docker: shown once here, not on every lens. */
+  private docker: DockerStatusParams | undefined;
 
   constructor() {
     this.item = window.createStatusBarItem('dockerfileCacheLens.status', StatusBarAlignment.Left, 50);
@@ -164,27 +166,50 @@ class CacheStatus {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      const doc = window.activeTextEditor?.document;
-      if (!isDockerfile(doc) || client?.state !== State.Running) {
-        this.render();
-        return;
-      }
-      void commands.executeCommand<CodeLens[]>('vscode.executeCodeLensProvider', doc.uri).then((lenses) => {
-        this.titles.set(doc.uri.toString(), (lenses ?? []).map((l) => l.command?.title ?? ''));
-        this.render();
-      }, () => { this.render(); });
+      void this.update();
     }, delayMs);
+  }
+
+  /** Asks for the active document's lenses now; resolves once the status bar shows them. */
+  async update(): Promise<void> {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    const doc = window.activeTextEditor?.document;
+    if (!isDockerfile(doc) || client?.state !== State.Running) {
+      this.render();
+      return;
+    }
+    try {
+      const lenses = await commands.executeCommand<CodeLens[] | undefined>('vscode.executeCodeLensProvider', doc.uri);
+      this.titles.set(doc.uri.toString(), (lenses ?? []).map((l) => l.command?.title ?? ''));
+    } catch {
+      // The lenses could not be had: the status bar keeps what it showed.
+    }
+    this.render();
+  }
+
+  /** What the server says of Docker (DOCKER_STATUS_NOTIFICATION). */
+  setDocker(params: DockerStatusParams): void {
+    this.docker = params;
+    this.render();
   }
 
   private render(): void {
     const doc = window.activeTextEditor?.document;
     const summary = isDockerfile(doc) ? summarizeLenses(this.titles.get(doc.uri.toString()) ?? []) : undefined;
-    if (summary === undefined) {
+    const down = this.docker?.running === false ? this.docker : undefined;
+    if (summary === undefined && !(down !== undefined && isDockerfile(doc))) {
       this.item.hide();
       return;
     }
-    this.item.text = statusText(summary);
-    this.item.tooltip = statusTooltip(summary);
+    const parts = summary === undefined ? [] : [statusText(summary)];
+    const tips = summary === undefined ? [] : [statusTooltip(summary)];
+    if (down !== undefined) {
+      parts.push('$(warning) Docker not running');
+      tips.push(`${down.notice ?? 'Docker is not running'}.${down.problem === undefined ? '' : `\n${down.problem}`}`);
+    }
+    this.item.text = parts.join(' · ');
+    this.item.tooltip = tips.join('\n\n');
     this.item.show();
   }
 
@@ -269,7 +294,8 @@ export async function activate(context: ExtensionContext): Promise<void> {
       logBuild(file, result);
       if (result.problem !== undefined) showDockerProblem(result.problem);
       if (result.outcome !== undefined || result.prepared !== undefined) reports.record(uri, { time: new Date().toISOString(), label: file, result });
-      status.refresh();
+      // The server answered buildFinished once the new state was computed and the lenses refreshed.
+      return status.update();
     },
   };
 
@@ -332,6 +358,7 @@ export async function activate(context: ExtensionContext): Promise<void> {
     }),
     workspace.onDidGrantWorkspaceTrust(() => { status.refresh(); }),
   );
+  client.onNotification(DOCKER_STATUS_NOTIFICATION, (params: DockerStatusParams) => { status.setDocker(params); });
   await client.start();
   status.refresh();
 }

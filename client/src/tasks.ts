@@ -32,7 +32,8 @@ export async function findDockerfiles(): Promise<Uri[]> {
 
 /** What a finished build tells the rest of the extension. */
 export interface BuildListener {
-  (uri: string, result: BuildFlowResult): void;
+  /** The task reports done once this resolves (the status bar shows the build by then). */
+  (uri: string, result: BuildFlowResult): Promise<void>;
 }
 
 export interface TaskContext {
@@ -120,7 +121,7 @@ class BuildTerminal implements Pseudoterminal {
     const flow = startBuildFlow({ server, write: (t) => { this.write(t); }, docker: { probeDocker, runBuild }, env: process.env, request });
     this.flow = flow;
     const result = await flow.result;
-    this.ctx.onFinished(uri, result);
+    await this.ctx.onFinished(uri, result);
     this.end(result.exitCode);
   }
 

@@ -20,6 +20,7 @@ import { ContextHasher } from './cache/contextHash';
 import { pathsOf } from './cache/entryTable';
 import type { KnownStep } from './cache/manifest';
 import { applyFix, runRules, type RuleDiagnostic, type RuleSeverity } from './rules';
+import { DOCKER_DOWN_NOTICE } from '../../shared/src/protocol';
 
 const USAGE = `Usage: dockerfile-cache-lens <command> [options]
 
@@ -211,7 +212,7 @@ function printPrediction(run: PredictionRun, out: Out): void {
     + (c.miss > 0 ? ` · rebuild ~${formatSeconds(run.result.estimatedRebuildMs)}` : '') + '\n');
 }
 
-interface EngineSetup { predictor: Predictor; docker: DockerReady | undefined; builder: string; warnings: string[] }
+interface EngineSetup { predictor: Predictor; docker: DockerReady | undefined; builder: string; warnings: string[]; dockerProblem: string | undefined }
 
 async function setupEngine(manifestDir: string | undefined, needDocker: boolean, err: Out): Promise<EngineSetup | undefined> {
   const info = await probeDocker(process.env);
@@ -227,7 +228,8 @@ async function setupEngine(manifestDir: string | undefined, needDocker: boolean,
       err.write(`dockerfile-cache-lens: ${info.problem.message}${info.problem.detail === undefined ? '' : `\n  ${info.problem.detail}`}\n`);
       return undefined;
     }
-    warnings.push(`${info.problem.message} Base images cannot be checked: FROM steps are unknown.`);
+    // Said once, here: the steps say `unknown` only where the answer hangs on a base image.
+    warnings.push(`${DOCKER_DOWN_NOTICE}. ${info.problem.message}`);
     builder = `${info.endpoint ?? 'unknown'}|builder=default|driver=docker`;
   }
   const store = new ManifestStore(manifestDir);
@@ -238,7 +240,7 @@ async function setupEngine(manifestDir: string | undefined, needDocker: boolean,
     imagesUnavailable: reachable ? undefined : 'the Docker engine cannot be asked which image this tag points to',
     mergeOps: docker?.mergeOps ?? false,
   });
-  return { predictor, docker, builder, warnings };
+  return { predictor, docker, builder, warnings, dockerProblem: info.ok ? undefined : info.problem.message };
 }
 
 async function predictOrBuild(command: 'predict' | 'build', rest: string[], out: Out, err: Out): Promise<number> {
@@ -277,6 +279,8 @@ async function predictOrBuild(command: 'predict' | 'build', rest: string[], out:
         steps: run.result.steps.filter((p) => p.step.dedupOf === undefined).map((p) => stepJson(run.plan, p)),
         estimatedRebuildSeconds: seconds(run.result.estimatedRebuildMs) ?? 0,
         problems: run.problems,
+        // null when the engine answered; else why base images could not be checked.
+        docker: setup.dockerProblem === undefined ? null : { running: false, notice: DOCKER_DOWN_NOTICE, problem: setup.dockerProblem },
       }, null, 2) + '\n');
     } else {
       printPrediction(run, out);

@@ -14,8 +14,8 @@ import {
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import {
-  BUILD_FINISHED_REQUEST, FORGET_BUILDS_REQUEST, PREPARE_BUILD_REQUEST, SETTINGS_SECTION, normalizeSettings,
-  type BuildFinishedParams, type BuildFinishedResult, type CacheLensSettings, type ForgetBuildsParams, type PrepareBuildParams,
+  BUILD_FINISHED_REQUEST, DOCKER_DOWN_NOTICE, DOCKER_STATUS_NOTIFICATION, FORGET_BUILDS_REQUEST, PREPARE_BUILD_REQUEST, SETTINGS_SECTION, normalizeSettings,
+  type BuildFinishedParams, type BuildFinishedResult, type CacheLensSettings, type DockerStatusParams, type ForgetBuildsParams, type PrepareBuildParams,
   type PrepareBuildResult,
 } from '../../shared/src/protocol';
 import { pathsOf } from './cache/entryTable';
@@ -92,6 +92,17 @@ function scheduleRevalidateAll(): void {
   }, 20);
 }
 
+/**
+ * Every open document's state computed again now, its diagnostics sent and the lenses refreshed;
+ * resolves when that is done (a build's answer waits for it: the editor shows the new state
+ * before the task reports done). Takes the place of a scheduled revalidation.
+ */
+async function revalidateAllNow(): Promise<void> {
+  if (revalidateTimer !== undefined) clearTimeout(revalidateTimer);
+  revalidateTimer = undefined;
+  await Promise.all(documents.all().map((doc) => validate(doc, true)));
+}
+
 async function computeState(doc: TextDocument, state: DocState): Promise<void> {
   const settings = await settingsFor(doc.uri);
   state.settings = settings;
@@ -158,6 +169,10 @@ connection.onInitialize((params): InitializeResult => {
 });
 
 connection.onInitialized(() => {
+  void session.dockerStatus().then((info) => {
+    const params: DockerStatusParams = info.ok ? { running: true } : { running: false, notice: DOCKER_DOWN_NOTICE, problem: info.problem.message };
+    return connection.sendNotification(DOCKER_STATUS_NOTIFICATION, params);
+  }).catch((e: unknown) => connection.console.warn(`could not tell the client about Docker: ${errorText(e)}`));
   if (canAskConfiguration) {
     connection.client.register(DidChangeConfigurationNotification.type, { section: SETTINGS_SECTION }).catch((e: unknown) => {
       connection.console.warn(`could not register for configuration changes: ${errorText(e)}`);
@@ -296,6 +311,8 @@ connection.onRequest(BUILD_FINISHED_REQUEST, async (params: BuildFinishedParams)
   } else if (!params.cancelled) {
     buildFailures.delete(pending.uri);
   }
+  // The new prediction and the lens refresh before the answer, not after it.
+  await revalidateAllNow();
   return {
     recorded: true,
     disagreements: own.filter((c) => c.disagrees).map((c) => ({

@@ -73,6 +73,11 @@ export class CacheSession {
     });
   }
 
+  /** The Docker probe's result, when it answers. */
+  dockerStatus(): Promise<DockerInfo> {
+    return this.dockerProbe;
+  }
+
   /** The Docker probe's result, once it has answered. */
   get docker(): DockerInfo | undefined {
     return this.dockerInfo;

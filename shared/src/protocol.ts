@@ -172,3 +172,19 @@ export interface BuildFinishedResult {
 /** Client → server: forget the recorded builds of one Dockerfile (or all). */
 export const FORGET_BUILDS_REQUEST = 'dockerfileCacheLens/forgetBuilds';
 export interface ForgetBuildsParams { uri?: string | undefined }
+
+/**
+ * Server → client, once the server's Docker probe has answered: whether base images can be
+ * checked. A stopped engine is said once, in the status bar, not on every lens.
+ */
+export const DOCKER_STATUS_NOTIFICATION = 'dockerfileCacheLens/dockerStatus';
+export interface DockerStatusParams {
+  running: boolean;
+  /** When not running: the one notice (`Docker is not running: base images cannot be checked`). */
+  notice?: string | undefined;
+  /** When not running: why, in the probe's words (where it looked, what to do). */
+  problem?: string | undefined;
+}
+
+/** The notice of a stopped engine, in the status bar and in `predict`'s header. */
+export const DOCKER_DOWN_NOTICE = 'Docker is not running: base images cannot be checked';

@@ -61,6 +61,9 @@ function execDocker(docker: string, args: string[], env: NodeJS.ProcessEnv, time
     const timer = setTimeout(() => {
       timedOut = true;
       killTree(child, 'SIGKILL');
+      // Not waiting for 'close': a process outside the group (a CLI plugin run in a process
+      // group of its own) may hold the pipes open for as long as it hangs.
+      resolve({ code: null, stdout, stderr, timedOut, error: spawnError });
     }, timeoutMs);
     child.on('error', (err) => { spawnError = err; });
     child.on('close', (code) => {
@@ -154,6 +157,13 @@ export interface ProbeOptions {
   builder?: string | undefined;
   /** Per command (default 10 s): an unreachable tcp host can hang. */
   timeoutMs?: number;
+  /**
+   * The whole probe (default 20 s): its two rounds of commands share it, so that a slow engine
+   * costs one bounded wait, not one per command.
+   */
+  deadlineMs?: number;
+  /** Told what the probe waits for, as each round of commands starts (`docker version at …`). */
+  onWait?: (what: string) => void;
 }
 
 function firstLine(text: string): string {
@@ -208,6 +218,7 @@ export function builderIdentity(endpoint: string, builderName: string, driver: s
  */
 export async function probeDocker(env: NodeJS.ProcessEnv = process.env, options: ProbeOptions = {}): Promise<DockerInfo> {
   const timeoutMs = options.timeoutMs ?? 10_000;
+  const deadline = Date.now() + (options.deadlineMs ?? 20_000);
   const docker = findOnPath('docker', env);
   if (docker === undefined) {
     return {
@@ -219,7 +230,9 @@ export async function probeDocker(env: NodeJS.ProcessEnv = process.env, options:
       endpoint: undefined,
     };
   }
-  const run = (args: string[]): Promise<ExecResult> => execDocker(docker, args, env, timeoutMs);
+  const run = (args: string[]): Promise<ExecResult> => execDocker(docker, args, env, Math.max(1, Math.min(timeoutMs, deadline - Date.now())));
+  const hostNow = env.DOCKER_HOST !== undefined && env.DOCKER_HOST !== '' ? ` at DOCKER_HOST=${env.DOCKER_HOST}` : '';
+  options.onWait?.(`\`docker version\`${hostNow}`);
   const [version, contextResult] = await Promise.all([
     run(['version', '--format', '{{.Client.Version}}|{{.Server.Version}}']),
     run(['context', 'inspect', '--format', '{{.Name}}|{{.Endpoints.docker.Host}}']),
@@ -252,11 +265,24 @@ export async function probeDocker(env: NodeJS.ProcessEnv = process.env, options:
   }
 
   const builderArgs = options.builder !== undefined ? ['--builder', options.builder] : [];
+  options.onWait?.(`\`docker buildx inspect\` and \`docker info\` at ${endpoint ?? `context ${context ?? 'default'}`}`);
   const [buildxVersion, inspect, info] = await Promise.all([
     run(['buildx', 'version']),
     run(['buildx', 'inspect', ...builderArgs]),
     run(['info', '--format', '{{json .}}']),
   ]);
+  const slow = [[buildxVersion, 'docker buildx version'], [inspect, 'docker buildx inspect'], [info, 'docker info']] as const;
+  const stalled = slow.filter(([r]) => r.timedOut).map(([, what]) => `\`${what}\``);
+  if (stalled.length > 0) {
+    // It answered `docker version` but not these: busy or stuck, not "no buildx".
+    const where = endpoint ?? `docker context "${context ?? 'default'}"`;
+    const detail = `${stalled.join(', ')}: no answer within ${Math.max(1, Math.round(options.deadlineMs ?? 20_000) / 1000)} s`;
+    return {
+      ok: false,
+      problem: { kind: 'daemon-unreachable', message: `The Docker engine at ${where} answers too slowly (${detail}). Try again when it is less busy, or check it with \`docker info\`.`, detail },
+      docker, clientVersion: clientVersion === '' ? undefined : clientVersion, context, endpoint,
+    };
+  }
   const notes: DockerProblem[] = [];
   const hasBuildx = buildxVersion.code === 0 && !buildxVersion.timedOut;
   if (!hasBuildx) {

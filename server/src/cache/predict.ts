@@ -29,6 +29,12 @@ export type History = readonly StepRecord[];
 export interface PredictOptions {
   /** A file list that a recorded step names by `filesRef` (ManifestStore.fileList). */
   fileList?: (ref: string) => ReadonlyMap<string, string> | undefined;
+  /**
+   * The reason steps.ts gives a FROM whose image the engine could not be asked about (Docker not
+   * running): a step unknown only for it, and never recorded on this builder, is no cache hit
+   * whatever the image is, so it is predicted as with the engine there (`never built`...).
+   */
+  imagesUnavailable?: string | undefined;
 }
 
 const MAX_NAMED = 1;
@@ -201,6 +207,8 @@ interface HistoryIndex {
   fromByStage: Map<string, StepRecord>;
   byParent: Map<string, StepRecord>;
   byTextStage: Map<string, StepRecord>;
+  /** Every instruction text recorded on the builder, in any stage. */
+  texts: Set<string>;
 }
 
 const historyIndexes = new WeakMap<History, HistoryIndex>();
@@ -208,7 +216,7 @@ const historyIndexes = new WeakMap<History, HistoryIndex>();
 function indexHistory(history: History): HistoryIndex {
   const hit = historyIndexes.get(history);
   if (hit !== undefined) return hit;
-  const idx: HistoryIndex = { builtByTextStage: new Map(), builtByText: new Map(), fromByStage: new Map(), byParent: new Map(), byTextStage: new Map() };
+  const idx: HistoryIndex = { builtByTextStage: new Map(), builtByText: new Map(), fromByStage: new Map(), byParent: new Map(), byTextStage: new Map(), texts: new Set() };
   const first = <K>(m: Map<K, StepRecord>, k: K, r: StepRecord): void => {
     if (!m.has(k)) m.set(k, r);
   };
@@ -220,6 +228,7 @@ function indexHistory(history: History): HistoryIndex {
     if (r.instruction === 'FROM') first(idx.fromByStage, r.stage, r);
     first(idx.byParent, `${r.parentKey ?? ''}\0${r.instruction}`, r);
     first(idx.byTextStage, `${r.inputs.text}\0${r.stage}`, r);
+    idx.texts.add(r.inputs.text);
   }
   historyIndexes.set(history, idx);
   return idx;
@@ -256,6 +265,9 @@ export function predict(plan: BuildPlan, known: ReadonlyMap<string, StepRecord>,
       p = { step, prediction: 'hit', reason: 'the same step runs earlier in this build', details: [], estimatedMs: undefined };
     } else if (parentOutcome === 'miss' && !step.independent) {
       p = { step, prediction: 'miss', reason: 'previous step rebuilds', details: [], estimatedMs: durationFor(step) };
+    } else if (step.key === undefined && baseUnchecked(step, options) && !hx.texts.has(step.inputs.text)) {
+      // No recorded step has this instruction: a miss whichever image the tag points to.
+      p = { step, prediction: 'miss', ...missReason(step, history, hx, options), estimatedMs: durationFor(step) };
     } else if (step.key === undefined) {
       p = { step, prediction: 'unknown', reason: step.unknownReason ?? 'cannot be predicted', details: [], estimatedMs: durationFor(step) };
     } else if (step.readsStages.some((s) => stageFullyHit.get(s) !== true) && !known.has(step.key)) {
@@ -291,6 +303,12 @@ export function predict(plan: BuildPlan, known: ReadonlyMap<string, StepRecord>,
     if (p.prediction === 'miss') estimatedRebuildMs += p.estimatedMs ?? 0;
   }
   return { steps: out, estimatedRebuildMs, counts };
+}
+
+/** Whether the step is unknown only because the engine could not be asked about its base image. */
+function baseUnchecked(step: PlannedStep, options: PredictOptions): boolean {
+  const why = options.imagesUnavailable;
+  return why !== undefined && step.unknownReason !== undefined && step.unknownReason.startsWith(why);
 }
 
 /** The outcome a stage's first step inherits from the stage it is built FROM. */

@@ -92,7 +92,9 @@ export class Predictor {
     if (loaded.problem !== undefined) problems.push(loaded.problem);
     const known = await this.options.store.knownKeys(config.builder, config.engine);
     const history = historyOf(known);
-    const result = predict(plan, known, history, { fileList: (ref) => this.options.store.fileList(config.builder, ref) });
+    const result = predict(plan, known, history, {
+      fileList: (ref) => this.options.store.fileList(config.builder, ref), imagesUnavailable: this.options.imagesUnavailable,
+    });
     return { config, ast, plan, result, snapshot, problems, lastBuild: loaded.manifest?.builds[0] };
   }
 
