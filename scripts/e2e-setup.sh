@@ -10,12 +10,16 @@
 #      playwright-core. They are test tools, never dependencies of the extension.
 #
 # usage: scripts/e2e-setup.sh [--force]     (--force reinstalls test/e2e/node_modules)
+#        scripts/e2e-setup.sh --missing     says what is missing, installs nothing: exit 0 when
+#                                           nothing is, 10 when it can be installed, 11 when not
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 E2E=$ROOT/test/e2e
 FORCE=0
+MISSING_ONLY=0
 [ "${1:-}" = "--force" ] && FORCE=1
+[ "${1:-}" = "--missing" ] && MISSING_ONLY=1
 
 APT_PACKAGES=(chromium ripgrep libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config build-essential python3)
 
@@ -33,6 +37,27 @@ missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+if [ "$MISSING_ONLY" = 1 ]; then
+  needs=0
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "missing Debian packages: ${missing[*]}"
+    needs=1
+    if ! command -v apt-get >/dev/null 2>&1; then
+      echo "cannot install them: no apt-get (this is not Debian or Ubuntu); install the equivalents by hand"
+      exit 11
+    fi
+    if [ "$(id -u)" != 0 ] && ! sudo -n true 2>/dev/null; then
+      echo "cannot install them: not root, and sudo needs a password (run: sudo apt-get install ${missing[*]})"
+      exit 11
+    fi
+  fi
+  if [ ! -f "$E2E/node_modules/code-server/out/node/entry.js" ] || [ ! -f "$E2E/node_modules/playwright-core/package.json" ]; then
+    echo "missing: code-server and playwright-core in test/e2e (npm ci from the npm registry, about a minute)"
+    needs=1
+  fi
+  [ "$needs" = 0 ] && exit 0
+  exit 10
+fi
 if [ "${#missing[@]}" -gt 0 ]; then
   log "apt-get install ${missing[*]}"
   as_root apt-get update -qq

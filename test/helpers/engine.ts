@@ -2,33 +2,11 @@
  * The private test engine (scripts/engine.sh, see scripts/README-engine.md) for tests that build
  * real images: start it (idempotent) and get the environment that points docker at it.
  */
-import { execFile } from 'node:child_process';
-import * as path from 'node:path';
-import { promisify } from 'node:util';
+import { engineSh, parseEngineEnv } from '../../scripts/lib/engine';
 
-const run = promisify(execFile);
-export const ENGINE_SH = path.join(__dirname, '..', '..', 'scripts', 'engine.sh');
+export { ENGINE_SH, parseEngineEnv } from '../../scripts/lib/engine';
 
-/** Applies the `export K=V` / `unset K` lines `engine.sh env` prints to a copy of `base`. */
-export function parseEngineEnv(text: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...base };
-  for (const line of text.split('\n')) {
-    const exp = /^export ([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line.trim());
-    if (exp?.[1] !== undefined) {
-      const raw = exp[2] ?? '';
-      env[exp[1]] = /^'.*'$|^".*"$/.test(raw) ? raw.slice(1, -1) : raw;
-      continue;
-    }
-    const unset = /^unset (.+)$/.exec(line.trim());
-    if (unset?.[1] !== undefined) for (const name of unset[1].split(/\s+/)) delete env[name];
-  }
-  return env;
-}
-
-async function engine(...args: string[]): Promise<string> {
-  const { stdout } = await run(ENGINE_SH, args, { maxBuffer: 16 * 1024 * 1024, timeout: 600_000 });
-  return stdout;
-}
+const engine = (...args: string[]): Promise<string> => engineSh(args);
 
 /** Starts the main engine if needed (never stops it: other tests share it); its environment. */
 export async function startEngine(): Promise<NodeJS.ProcessEnv> {
