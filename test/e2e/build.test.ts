@@ -89,7 +89,10 @@ test('Build Image runs in the terminal; built again, every step is cached and it
     assert.ok(npmBuild !== undefined, `no RUN npm run build in the terminal:\n${out1}`);
     assert.match(npmBuild.end, /^DONE/, `RUN npm run build: ${npmBuild.end}`);
     assert.match(out1, /^Built: \d+ step\(s\) cached, [1-9]\d* run in /m);
+    // The task reports done only once the new state is shown: looked at once, not waited for.
+    const shownAtEnd = await wb.page.locator('.statusbar-item', { hasText: /\b(\d+)\/\1 cached\b/ }).count();
     await wb.screenshot('build-first');
+    assert.ok(shownAtEnd > 0, 'when the first build\'s task ended, the status bar did not show its steps as cached');
 
     // Second build: nothing changed, BuildKit takes every step from its cache.
     const second = await build(wb, await wb.terminalText());
