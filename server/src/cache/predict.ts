@@ -209,6 +209,8 @@ interface HistoryIndex {
   byTextStage: Map<string, StepRecord>;
   /** Every instruction text recorded on the builder, in any stage. */
   texts: Set<string>;
+  /** Every base image reference a recorded FROM had (without the image id). */
+  bases: Set<string>;
 }
 
 const historyIndexes = new WeakMap<History, HistoryIndex>();
@@ -216,7 +218,7 @@ const historyIndexes = new WeakMap<History, HistoryIndex>();
 function indexHistory(history: History): HistoryIndex {
   const hit = historyIndexes.get(history);
   if (hit !== undefined) return hit;
-  const idx: HistoryIndex = { builtByTextStage: new Map(), builtByText: new Map(), fromByStage: new Map(), byParent: new Map(), byTextStage: new Map(), texts: new Set() };
+  const idx: HistoryIndex = { builtByTextStage: new Map(), builtByText: new Map(), fromByStage: new Map(), byParent: new Map(), byTextStage: new Map(), texts: new Set(), bases: new Set() };
   const first = <K>(m: Map<K, StepRecord>, k: K, r: StepRecord): void => {
     if (!m.has(k)) m.set(k, r);
   };
@@ -229,6 +231,7 @@ function indexHistory(history: History): HistoryIndex {
     first(idx.byParent, `${r.parentKey ?? ''}\0${r.instruction}`, r);
     first(idx.byTextStage, `${r.inputs.text}\0${r.stage}`, r);
     idx.texts.add(r.inputs.text);
+    if (r.instruction === 'FROM' && r.inputs.base !== undefined) idx.bases.add(withoutImageId(r.inputs.base));
   }
   historyIndexes.set(history, idx);
   return idx;
@@ -265,8 +268,8 @@ export function predict(plan: BuildPlan, known: ReadonlyMap<string, StepRecord>,
       p = { step, prediction: 'hit', reason: 'the same step runs earlier in this build', details: [], estimatedMs: undefined };
     } else if (parentOutcome === 'miss' && !step.independent) {
       p = { step, prediction: 'miss', reason: 'previous step rebuilds', details: [], estimatedMs: durationFor(step) };
-    } else if (step.key === undefined && baseUnchecked(step, options) && !hx.texts.has(step.inputs.text)) {
-      // No recorded step has this instruction: a miss whichever image the tag points to.
+    } else if (step.key === undefined && (baseUnchecked(step, options) || parentOutcome === 'unknown') && options.imagesUnavailable !== undefined && !everRecorded(step, hx)) {
+      // Nothing recorded could be this step: a miss whichever image the tag points to.
       p = { step, prediction: 'miss', ...missReason(step, history, hx, options), estimatedMs: durationFor(step) };
     } else if (step.key === undefined) {
       p = { step, prediction: 'unknown', reason: step.unknownReason ?? 'cannot be predicted', details: [], estimatedMs: durationFor(step) };
@@ -303,6 +306,20 @@ export function predict(plan: BuildPlan, known: ReadonlyMap<string, StepRecord>,
     if (p.prediction === 'miss') estimatedRebuildMs += p.estimatedMs ?? 0;
   }
   return { steps: out, estimatedRebuildMs, counts };
+}
+
+/** `node:20 (sha256:…)` → `node:20`: a recorded base without the image it was. */
+function withoutImageId(base: string): string {
+  return base.replace(/ \(.*\)$/, '');
+}
+
+/**
+ * Whether a recorded step could be this one, if the base image is still the one it was: a FROM
+ * of the same image reference (in any stage: BuildKit shares it), or any step of the same text.
+ */
+function everRecorded(step: PlannedStep, hx: HistoryIndex): boolean {
+  if (step.kind === 'from') return step.inputs.base !== undefined && hx.bases.has(withoutImageId(step.inputs.base));
+  return hx.texts.has(step.inputs.text);
 }
 
 /** Whether the step is unknown only because the engine could not be asked about its base image. */
