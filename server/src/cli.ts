@@ -237,6 +237,7 @@ async function setupEngine(manifestDir: string | undefined, needDocker: boolean,
     images: async (refs) => (reachable ? inspectImages(refs, process.env) : new Map()),
     imagesUnavailable: reachable ? undefined : 'the Docker engine cannot be asked which image this tag points to',
     mergeOps: docker?.mergeOps ?? false,
+    baseNamesPinned: docker?.baseNamesPinned ?? false,
   });
   return { predictor, docker, builder, warnings };
 }

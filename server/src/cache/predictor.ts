@@ -40,6 +40,8 @@ export interface PredictorOptions {
   images: ImageResolver;
   /** Whether the builder's worker supports merge ops (COPY --link independent of its parent). */
   mergeOps?: boolean;
+  /** The image store names FROM vertices with the resolved digest (DockerReady.baseNamesPinned). */
+  baseNamesPinned?: boolean;
   /** Set when the engine cannot be asked about images: FROM steps are then unknown, for this reason. */
   imagesUnavailable?: string | undefined;
   onHashProgress?: (done: number, total: number) => void;
@@ -79,6 +81,7 @@ export class Predictor {
       platform: config.platform,
       context: contextSelector(snapshot),
       mergeOps: this.options.mergeOps ?? false,
+      baseNamesPinned: this.options.baseNamesPinned ?? false,
       pull: flags.pull ?? false,
       imagesUnavailable: this.options.imagesUnavailable,
     };
