@@ -19,7 +19,8 @@ import {
 import { DROPPED, EDIT_KINDS, SCENARIOS, type EditKind } from './scenarios';
 
 const FILTER = process.env.DCL_DIFF_ONLY;
-const selected = FILTER === undefined ? SCENARIOS : SCENARIOS.filter((s) => s.name.includes(FILTER));
+// DCL_DIFF_ONLY='a|b': scenarios whose name contains a or b
+const selected = FILTER === undefined ? SCENARIOS : SCENARIOS.filter((s) => FILTER.split('|').some((f) => s.name.includes(f)));
 
 describe('differential scenarios (static checks)', () => {
   test('at least 80 scenarios with unique names, each with 1-3 edits', () => {
@@ -96,7 +97,7 @@ for (const profile of engines) {
       suite.dispose();
     });
 
-    for (const s of selected) {
+    for (const s of selected.filter((x) => x.engines === undefined || x.engines.includes(profile.profile))) {
       test(s.name, async () => {
         assert.ok(suite !== undefined, 'the suite did not start');
         const results = await suite.run(s);

@@ -499,12 +499,12 @@ export class DifferentialSuite {
     return new DifferentialSuite(profile, env, engine, root, manifestDir);
   }
 
-  private cliArgs(command: 'predict' | 'build', ws: ScenarioWorkspace): string[] {
+  private cliArgs(command: 'predict' | 'build', ws: ScenarioWorkspace, extra: readonly string[] = []): string[] {
     const args = [CLI, command, '-f', path.join(ws.dir, ws.dockerfilePath), '--manifest', this.manifestDir, '--json'];
     if (ws.target !== undefined) args.push('--target', ws.target);
     if (ws.platform !== undefined) args.push('--platform', ws.platform);
     for (const [k, v] of Object.entries(ws.buildArgs)) args.push('--build-arg', `${k}=${v}`);
-    args.push(ws.dir);
+    args.push(...extra, ws.dir);
     return args;
   }
 
@@ -515,7 +515,7 @@ export class DifferentialSuite {
       buildArgs: { ...ws.buildArgs }, target: ws.target, durationMs: 0, buildSuccess: undefined, error: undefined, rows: [], otherVertices: [],
     };
     try {
-      const p = await run(process.execPath, this.cliArgs('predict', ws), this.env);
+      const p = await run(process.execPath, this.cliArgs('predict', ws, s.cliArgs), this.env);
       if (p.code !== 0) throw new Error(`predict exited ${p.code}:\n${tail(p.stderr)}`);
       let predicted: PredictOutput;
       try {
@@ -527,7 +527,8 @@ export class DifferentialSuite {
         result.rows = checkExpectations(predicted.steps, e.expect ?? []);
         return result;
       }
-      const b = await run(process.execPath, [...this.cliArgs('build', ws), '--', ...(s.dockerArgs ?? [])], this.env);
+      const extra = typeof s.dockerArgs === 'function' ? s.dockerArgs(ws.dir) : s.dockerArgs ?? [];
+      const b = await run(process.execPath, [...this.cliArgs('build', ws, s.cliArgs), '--', ...extra], this.env);
       let built: BuildOutput;
       try {
         built = parseBuildOutput(b.stdout);

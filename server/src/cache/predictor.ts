@@ -70,7 +70,7 @@ export class Predictor {
   }
 
   /** `snapshot`: a context snapshot the caller already holds (the language server keeps one between keystrokes). */
-  async run(config: BuildConfig, text: string, flags: { pull?: boolean; snapshot?: ContextSnapshot | undefined } = {}): Promise<PredictionRun> {
+  async run(config: BuildConfig, text: string, flags: { pull?: boolean; noCacheFilter?: readonly string[] | undefined; snapshot?: ContextSnapshot | undefined } = {}): Promise<PredictionRun> {
     const ast = parse(text);
     const problems: string[] = [];
     const snapshot = flags.snapshot ?? await this.hasher(config.context, config.dockerfile).snapshot();
@@ -83,6 +83,7 @@ export class Predictor {
       mergeOps: this.options.mergeOps ?? false,
       baseNamesPinned: this.options.baseNamesPinned ?? false,
       pull: flags.pull ?? false,
+      noCacheFilter: flags.noCacheFilter,
       imagesUnavailable: this.options.imagesUnavailable,
     };
     // First pass only to learn which images the plan needs.

@@ -66,6 +66,11 @@ export interface PlanOptions {
   baseNamesPinned?: boolean;
   /** `--pull`: base images are resolved again at build time. */
   pull?: boolean;
+  /**
+   * `--no-cache-filter`: stage names (the frontend's IsNoCache: every stage when the list is
+   * empty) whose steps BuildKit runs without the cache. Undefined: no filter.
+   */
+  noCacheFilter?: readonly string[] | undefined;
   /** Set when the engine cannot be asked about images: FROM steps are unknown for this reason. */
   imagesUnavailable?: string | undefined;
 }
@@ -100,6 +105,13 @@ export interface PlannedStep {
   selection: ContextSelection | undefined;
   /** Steps whose key does not chain on the previous one (`COPY --link` on a worker with merge ops). */
   independent: boolean;
+  /** `--no-cache-filter` names this step's stage: BuildKit runs it without looking in the cache. */
+  ignoreCache?: boolean;
+  /**
+   * The key depends on something only the builder knows (its frontend's version): the step is
+   * unknown for this reason unless exactly this key was recorded.
+   */
+  doubt?: string;
 }
 
 export type StageBase =
@@ -318,6 +330,9 @@ export function planBuild(ast: DockerfileAST, options: PlanOptions = {}): BuildP
       return `[${stageWord}${String(counter).padStart(width, ' ')}/${total}] ${name}`;
     };
 
+    // dockerfile2llb: ds.ignoreCache = IsNoCache(stage name): by name only, never by index.
+    const filter = options.noCacheFilter;
+    const ignored = filter !== undefined && (filter.length === 0 || (s.name !== undefined && filter.some((f) => f.toLowerCase() === s.name?.toLowerCase())));
     // State carried through the stage.
     let key: string | undefined;
     let env: EnvList;
@@ -365,6 +380,8 @@ export function planBuild(ast: DockerfileAST, options: PlanOptions = {}): BuildP
         index, kind, stage: st.index, stageName: st.displayName, instruction: inst, vertex: firstVertex, ownVertex: vertex,
         key: stepKey, parentKey, unknownReason: stepKey === undefined ? why : undefined, inputs, reachable: st.reachable, dedupOf,
         readsStages: extra.readsStages ?? [], selection: extra.selection, independent: extra.independent ?? false,
+        ...(ignored && kind !== 'from' ? { ignoreCache: true } : {}),
+        ...(extra.doubt === undefined ? {} : { doubt: extra.doubt }),
       });
       st.steps.push(index);
       if (stepKey === undefined) {
@@ -423,8 +440,14 @@ export function planBuild(ast: DockerfileAST, options: PlanOptions = {}): BuildP
         case 'workdir': {
           workdir = normalizeWorkdir(workdir, expand(inst.args[0]?.value ?? ''));
           if (workdir !== '/') {
-            addStep('workdir', inst, prefix(uppercaseCmd(expand(inst.original.trim()))), [cleanPath(workdir), user],
-              { text: inst.original.trim(), workdir, user });
+            // Frontends from Dockerfile 1.16 (BuildKit 0.23, "make WORKDIR respect SOURCE_DATE_EPOCH")
+            // create the directory with the epoch's time; older ones ignore it. Docker's own
+            // BuildKit does not tell its version (Debian: v0.0.0+unknown), so it is a doubt.
+            const epoch = buildArgs.SOURCE_DATE_EPOCH;
+            const withEpoch = epoch !== undefined && epoch !== '';
+            addStep('workdir', inst, prefix(uppercaseCmd(expand(inst.original.trim()))), withEpoch ? [cleanPath(workdir), user, ['epoch', epoch]] : [cleanPath(workdir), user],
+              { text: inst.original.trim(), workdir, user },
+              withEpoch ? { doubt: 'SOURCE_DATE_EPOCH: newer Dockerfile frontends (1.16+) give WORKDIR its time, older ones do not, and this builder does not say which it has' } : {});
           }
           break;
         }
