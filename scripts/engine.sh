@@ -6,8 +6,8 @@
 # DOCKER_CONFIG, plus stand-in base images (busybox + fake toolchains) tagged
 # under the names real Dockerfiles use. See scripts/README-engine.md.
 #
-# Profiles (optional PROFILE argument, or DCL_ENGINE_PROFILE): 26 (the default: Docker 26.1,
-# classic store, the "main" instance), 26-containerd, 28 (Debian "forky": Docker 28.5 + buildx
+# Profiles (optional PROFILE argument, or DCL_ENGINE_PROFILE): none (the default: Docker 26.1,
+# classic store, the shared "main" instance), 26 (the same Docker on its own instance), 26-containerd, 28 (Debian "forky": Docker 28.5 + buildx
 # 0.29 + compose 2.40 + containerd 2.1, with the host's runc), 28-containerd. Each has its own
 # data-root, exec-root and socket; they run side by side.
 #
@@ -91,10 +91,11 @@ die() { echo "engine: error: $*" >&2; exit 1; }
 # ----------------------------------------------------------------------------
 # Profiles: which Docker (prefix, packages, DOCKER_CONFIG) and which image store (instance)
 # ----------------------------------------------------------------------------
-profile() { # profile [NAME] -> sets P_* and the paths of that Docker; default: 26 classic (main)
-  local name=${1:-${DCL_ENGINE_PROFILE:-26}}
+profile() { # profile [NAME] -> sets P_* and the paths of that Docker; none: the shared main instance
+  local name=${1:-${DCL_ENGINE_PROFILE:-}}
   case "$name" in
-    26|26-classic|"") P_NAME=26; P_VER=26; P_STORE=classic ;;
+    "") P_NAME=""; P_VER=26; P_STORE=classic ;;
+    26|26-classic) P_NAME=26; P_VER=26; P_STORE=classic ;;
     26-containerd) P_NAME=26-containerd; P_VER=26; P_STORE=containerd ;;
     28|28-classic) P_NAME=28; P_VER=28; P_STORE=classic ;;
     28-containerd) P_NAME=28-containerd; P_VER=28; P_STORE=containerd ;;
@@ -108,8 +109,9 @@ profile() { # profile [NAME] -> sets P_* and the paths of that Docker; default: 
     P_SUITE=$TRIXIE_SUITE
     P_PACKAGES=("${TRIXIE_PACKAGES[@]}")
     P_PLUGINS=(docker-buildx)
-    # 26 classic is the historical "main" instance (same paths as before profiles existed)
-    if [ "$P_STORE" = classic ]; then P_INST=main; else P_INST=26-containerd; fi
+    # no profile: the historical, shared "main" instance (same paths as before profiles existed);
+    # profile 26 is the same Docker on an instance of its own (a suite may prune its cache)
+    if [ -z "$P_NAME" ]; then P_INST=main; else P_INST=26-$P_STORE; fi
   else
     PREFIX=$ENGINE_HOME/prefix-$P_VER
     APT_DIR=$ENGINE_HOME/apt-$P_VER
@@ -124,7 +126,7 @@ profile() { # profile [NAME] -> sets P_* and the paths of that Docker; default: 
   DOCKER_BIN=$PREFIX/usr/bin/docker
   DOCKERD_BIN=$PREFIX/usr/sbin/dockerd
 }
-profile "${DCL_ENGINE_PROFILE:-26}"
+profile "${DCL_ENGINE_PROFILE:-}"
 
 # ----------------------------------------------------------------------------
 # Instances: "main" (unix socket), one per other profile, and "tcp" (tcp://127.0.0.1:PORT)
@@ -574,7 +576,7 @@ cmd_start() { # cmd_start [PROFILE]: with a profile, prints its environment on s
   fi
   need_root
   profile "$explicit"
-  if installed; then log "already installed ($PREFIX)"; else cmd_install "$P_NAME"; profile "$explicit"; fi
+  if installed; then log "already installed ($PREFIX)"; else cmd_install "$P_VER"; profile "$explicit"; fi
   inst "$P_INST"
   start_instance
   DOCKER_CMD=(pdocker)
@@ -608,16 +610,16 @@ cmd_env() { # cmd_env [tcp|PROFILE]
     [ -n "${DOCKER_HOST:-}" ] && printf 'export DOCKER_HOST=%q\n' "$DOCKER_HOST"
     return 0
   fi
-  if [ "$which" = tcp ]; then profile 26; inst tcp; else profile "$which"; inst "$P_INST"; fi
+  if [ "$which" = tcp ]; then profile ""; inst tcp; else profile "$which"; inst "$P_INST"; fi
   print_env
 }
 
 cmd_status() {
   echo "ENGINE_HOME=$ENGINE_HOME"
   local n pr
-  for pr in 26 26-containerd 28 28-containerd tcp; do
-    if [ "$pr" = tcp ]; then profile 26; else profile "$pr"; fi
-    if [ "$pr" = 26 ] || [ "$pr" = 28 ]; then
+  for pr in main 26 26-containerd 28 28-containerd tcp; do
+    if [ "$pr" = tcp ] || [ "$pr" = main ]; then profile ""; else profile "$pr"; fi
+    if [ "$pr" = main ] || [ "$pr" = 28 ]; then
       if installed; then echo "profile $P_VER installed: $(tr '\n' ' ' < "$STAMP")"; else echo "profile $P_VER installed: no"; fi
     fi
     n=$P_INST; [ "$pr" = tcp ] && n=tcp
@@ -666,7 +668,7 @@ cmd_tcp() {
   local port=${1:-}
   [[ "$port" =~ ^[0-9]+$ ]] && [ "$port" -ge 1 ] && [ "$port" -le 65535 ] || die "usage: engine.sh tcp PORT"
   need_root
-  profile 26
+  profile ""
   installed || cmd_install 26
   inst tcp
   if [ -n "$I_PORT" ] && [ "$I_PORT" != "$port" ] && alive "$(pid_of)"; then
@@ -681,7 +683,7 @@ cmd_tcp() {
 }
 
 cmd_stop_tcp() {
-  profile 26
+  profile ""
   inst tcp
   stop_instance
 }
@@ -690,7 +692,7 @@ usage() {
   sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   cat <<EOF
 
-commands (PROFILE: 26 = default, 26-containerd, 28, 28-containerd):
+commands (PROFILE: none = the shared main 26.1 instance, 26, 26-containerd, 28, 28-containerd):
   install [PROFILE..] install host packages, download+unpack the profiles' docker (once);
                       no profile: every profile CI uses (${CI_PROFILES[*]})
   start [PROFILE]     install if needed, start that dockerd, create base images;
