@@ -380,7 +380,8 @@ export function planBuild(ast: DockerfileAST, options: PlanOptions = {}): BuildP
         index, kind, stage: st.index, stageName: st.displayName, instruction: inst, vertex: firstVertex, ownVertex: vertex,
         key: stepKey, parentKey, unknownReason: stepKey === undefined ? why : undefined, inputs, reachable: st.reachable, dedupOf,
         readsStages: extra.readsStages ?? [], selection: extra.selection, independent: extra.independent ?? false,
-        ...(ignored && kind !== 'from' ? { ignoreCache: true } : {}),
+        // dockerfile2llb marks only RUN and COPY/ADD with llb.IgnoreCache (not FROM, not WORKDIR's mkdir)
+        ...(ignored && (kind === 'run' || kind === 'copy' || kind === 'add') ? { ignoreCache: true } : {}),
         ...(extra.doubt === undefined ? {} : { doubt: extra.doubt }),
       });
       st.steps.push(index);
