@@ -37,6 +37,14 @@ describe('differential scenarios (static checks)', () => {
     for (const s of SCENARIOS) assert.ok(!/^#\s*syntax\s*=/im.test(s.dockerfile), s.name);
   });
 
+  test('the matrix: three engines by default, DCL_DIFF_ENGINES picks some, unknown profiles are refused', () => {
+    assert.deepEqual(selectedEngines('').map((e) => e.profile), ['26', '28', '28-containerd']);
+    assert.deepEqual(selectedEngines('28-containerd, 26').map((e) => e.profile), ['26', '28-containerd']);
+    assert.throws(() => selectedEngines('29'), /unknown profile\(s\) 29/);
+    // a scenario limited to some engines names only profiles of the matrix
+    for (const s of SCENARIOS) for (const p of s.engines ?? []) assert.ok(selectedEngines('').some((e) => e.profile === p), `${s.name}: ${p}`);
+  });
+
   test('the comparison classifies steps and name mismatches', () => {
     const step = (vertex: string, prediction: PredictStep['prediction'], instruction = 'RUN'): PredictStep =>
       ({ vertex, alsoNamed: [], stage: 's', line: 1, instruction, prediction, reason: 'r' });
