@@ -135,6 +135,9 @@ function main(): void {
   w('- A directory whose mode alone changed can stay cached in BuildKit (it keeps the old metadata when it re-syncs the context); the engine predicts a miss.');
   w('- Extended attributes (`user.*`) are part of BuildKit\'s file checksum but cannot be read from Node.js: a change to them alone is not seen.');
   w('- BuildKit garbage-collects its cache and `docker builder prune` empties it; the tool cannot see either, and predicts hits for steps it recorded.');
+  w('- With `SOURCE_DATE_EPOCH` set, Dockerfile frontends from 1.16 (BuildKit 0.23) on create a `WORKDIR` with the epoch\'s time, older ones do not (here: Docker 28.5 rebuilds such a `WORKDIR` when the epoch changes, Docker 26.1 keeps it cached). Docker\'s own BuildKit does not report its version (Debian builds say `v0.0.0+unknown`), so such a `WORKDIR` is `unknown` unless exactly this epoch was recorded.');
+  w('- `--no-cache-filter STAGE`: the stage\'s `RUN`/`COPY`/`ADD` steps always rebuild; a step built on top of them keeps its cache key, so BuildKit may still find it: `unknown`.');
+  w('- On the containerd image store a `COPY --link` shows two vertices: the copy (cached unless its files change) and `LINK COPY` (the merge onto the layers below, rebuilt whenever one of them is). Both are predicted and compared.');
   w();
 
   w('## Disagreements');
