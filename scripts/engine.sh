@@ -6,8 +6,14 @@
 # DOCKER_CONFIG, plus stand-in base images (busybox + fake toolchains) tagged
 # under the names real Dockerfiles use. See scripts/README-engine.md.
 #
-# usage: scripts/engine.sh install|start|stop|restart|env [tcp]|status|images [--force]
-#                          |retag NAME [VARIANT|base]|tcp PORT|stop-tcp|help
+# Profiles (optional PROFILE argument, or DCL_ENGINE_PROFILE): none (the default: Docker 26.1,
+# classic store, the shared "main" instance), 26 (the same Docker on its own instance), 26-containerd, 28 (Debian "forky": Docker 28.5 + buildx
+# 0.29 + compose 2.40 + containerd 2.1, with the host's runc), 28-containerd. Each has its own
+# data-root, exec-root and socket; they run side by side.
+#
+# usage: scripts/engine.sh install [PROFILE...]|start [PROFILE]|stop [PROFILE]|restart [PROFILE]
+#                          |env [tcp|PROFILE]|status|images [--force]
+#                          |retag NAME [VARIANT|base]|tcp PORT|stop-tcp|profiles|help
 set -euo pipefail
 
 # ----------------------------------------------------------------------------
@@ -48,6 +54,12 @@ HOST_PACKAGES=(containerd runc tini busybox-static pigz xz-utils iproute2 socat)
 # Debian 13 packages downloaded (not installed) and unpacked into the prefix.
 TRIXIE_PACKAGES=(docker.io docker-cli docker-buildx)
 TRIXIE_SUITE=${DCL_TRIXIE_SUITE:-trixie}
+# Profile 28: Debian "forky" packages unpacked into their own prefix. Its containerd 2.1 is the one
+# dockerd starts (first on PATH); forky's runc needs glibc 2.38, so the host's Debian 12 runc runs.
+FORKY_PACKAGES=(docker.io docker-cli docker-buildx docker-compose containerd)
+FORKY_SUITE=${DCL_FORKY_SUITE:-forky}
+# The matrix CI installs (`install` without a profile).
+CI_PROFILES=(26 28)
 
 BASE_TAG=dcl-base:latest          # private tag every BASE_IMAGE_NAMES entry points at
 VARIANT_REPO=dcl-variant          # retag NAME VARIANT loads dcl-variant:VARIANT
@@ -57,11 +69,6 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BASE_IMAGES_DIR=$SCRIPT_DIR/base-images
 
 ENGINE_HOME=${DCL_ENGINE_HOME:-$HOME/.cache/dockerfile-cache-lens/engine}
-PREFIX=$ENGINE_HOME/prefix
-APT_DIR=$ENGINE_HOME/apt
-DEB_DIR=$ENGINE_HOME/debs
-DOCKER_CONFIG_DIR=$ENGINE_HOME/docker-config
-STAMP=$PREFIX/.dcl-installed
 START_TIMEOUT=${DCL_START_TIMEOUT:-60}
 # 1 (default): dockerd runs in its own network namespace (only loopback + its
 # docker0 bridge), so build containers get the normal bridge network but can
@@ -78,14 +85,51 @@ else
   RUN_BASE=/tmp/dcl-engine-$(printf '%s' "$ENGINE_HOME" | sha256sum | cut -c1-10)
 fi
 
-DOCKER_BIN=$PREFIX/usr/bin/docker
-DOCKERD_BIN=$PREFIX/usr/sbin/dockerd
-
 log() { echo "engine: $*" >&2; }
 die() { echo "engine: error: $*" >&2; exit 1; }
 
 # ----------------------------------------------------------------------------
-# Instances: "main" (unix socket) and "tcp" (tcp://127.0.0.1:PORT)
+# Profiles: which Docker (prefix, packages, DOCKER_CONFIG) and which image store (instance)
+# ----------------------------------------------------------------------------
+profile() { # profile [NAME] -> sets P_* and the paths of that Docker; none: the shared main instance
+  local name=${1:-${DCL_ENGINE_PROFILE:-}}
+  case "$name" in
+    "") P_NAME=""; P_VER=26; P_STORE=classic ;;
+    26|26-classic) P_NAME=26; P_VER=26; P_STORE=classic ;;
+    26-containerd) P_NAME=26-containerd; P_VER=26; P_STORE=containerd ;;
+    28|28-classic) P_NAME=28; P_VER=28; P_STORE=classic ;;
+    28-containerd) P_NAME=28-containerd; P_VER=28; P_STORE=containerd ;;
+    *) die "unknown profile '$name' (26, 26-containerd, 28, 28-containerd)" ;;
+  esac
+  if [ "$P_VER" = 26 ]; then
+    PREFIX=$ENGINE_HOME/prefix
+    APT_DIR=$ENGINE_HOME/apt
+    DEB_DIR=$ENGINE_HOME/debs
+    DOCKER_CONFIG_DIR=$ENGINE_HOME/docker-config
+    P_SUITE=$TRIXIE_SUITE
+    P_PACKAGES=("${TRIXIE_PACKAGES[@]}")
+    P_PLUGINS=(docker-buildx)
+    # no profile: the historical, shared "main" instance (same paths as before profiles existed);
+    # profile 26 is the same Docker on an instance of its own (a suite may prune its cache)
+    if [ -z "$P_NAME" ]; then P_INST=main; else P_INST=26-$P_STORE; fi
+  else
+    PREFIX=$ENGINE_HOME/prefix-$P_VER
+    APT_DIR=$ENGINE_HOME/apt-$P_VER
+    DEB_DIR=$ENGINE_HOME/debs-$P_VER
+    DOCKER_CONFIG_DIR=$ENGINE_HOME/docker-config-$P_VER
+    P_SUITE=$FORKY_SUITE
+    P_PACKAGES=("${FORKY_PACKAGES[@]}")
+    P_PLUGINS=(docker-buildx docker-compose)
+    P_INST=$P_VER-$P_STORE
+  fi
+  STAMP=$PREFIX/.dcl-installed
+  DOCKER_BIN=$PREFIX/usr/bin/docker
+  DOCKERD_BIN=$PREFIX/usr/sbin/dockerd
+}
+profile "${DCL_ENGINE_PROFILE:-}"
+
+# ----------------------------------------------------------------------------
+# Instances: "main" (unix socket), one per other profile, and "tcp" (tcp://127.0.0.1:PORT)
 # ----------------------------------------------------------------------------
 inst() { # inst NAME [PORT] -> sets I_* variables
   I_NAME=$1
@@ -190,10 +234,10 @@ install_host_packages() {
   fi
 }
 
-install_trixie_docker() {
+install_profile_docker() {
   if [ -f "$STAMP" ] && [ -x "$DOCKERD_BIN" ] && [ -x "$DOCKER_BIN" ] \
      && [ -x "$PREFIX/usr/libexec/docker/cli-plugins/docker-buildx" ]; then
-    log "trixie docker already unpacked in $PREFIX ($(tr '\n' ' ' < "$STAMP"))"
+    log "$P_SUITE docker already unpacked in $PREFIX ($(tr '\n' ' ' < "$STAMP"))"
     return
   fi
   local mirror keyring opts=""
@@ -202,11 +246,11 @@ install_trixie_docker() {
   [ -f "$keyring" ] && opts="[signed-by=$keyring] "
   rm -rf "$APT_DIR" "$DEB_DIR"
   mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial" "$APT_DIR/empty" "$DEB_DIR"
-  echo "deb ${opts}${mirror} ${TRIXIE_SUITE} main" > "$APT_DIR/sources.list"
+  echo "deb ${opts}${mirror} ${P_SUITE} main" > "$APT_DIR/sources.list"
   log "private apt: $(cat "$APT_DIR/sources.list")"
-  private_apt update >"$APT_DIR/update.log" 2>&1 || { cat "$APT_DIR/update.log" >&2; die "private apt-get update ($TRIXIE_SUITE) failed"; }
-  log "apt-get download ${TRIXIE_PACKAGES[*]} (from $TRIXIE_SUITE)"
-  (cd "$DEB_DIR" && private_apt download "${TRIXIE_PACKAGES[@]}") >"$APT_DIR/download.log" 2>&1 \
+  private_apt update >"$APT_DIR/update.log" 2>&1 || { cat "$APT_DIR/update.log" >&2; die "private apt-get update ($P_SUITE) failed"; }
+  log "apt-get download ${P_PACKAGES[*]} (from $P_SUITE)"
+  (cd "$DEB_DIR" && private_apt download "${P_PACKAGES[@]}") >"$APT_DIR/download.log" 2>&1 \
     || { cat "$APT_DIR/download.log" >&2; die "apt-get download failed"; }
   rm -rf "${PREFIX:?}"
   mkdir -p "$PREFIX"
@@ -218,32 +262,47 @@ install_trixie_docker() {
   # the deb's docker-init is a relative link to tini-static (Debian 12's tini)
   ln -sfn /usr/bin/tini-static "$PREFIX/usr/bin/docker-init"
   rm -rf "${PREFIX:?}/etc" "${PREFIX:?}/usr/lib/systemd" "${PREFIX:?}/usr/lib/udev"
+  # never a runc from the suite (forky's needs a newer glibc): the host's Debian 12 runc runs
+  rm -f "${PREFIX:?}/usr/sbin/runc" "${PREFIX:?}/usr/bin/runc"
   for deb in "$DEB_DIR"/*.deb; do basename "$deb"; done > "$STAMP"
   rm -rf "$APT_DIR/cache"   # keep lists (small) for inspection; drop pkgcache
 }
 
 setup_docker_config() {
   mkdir -p "$DOCKER_CONFIG_DIR/cli-plugins"
-  ln -sfn "$PREFIX/usr/libexec/docker/cli-plugins/docker-buildx" "$DOCKER_CONFIG_DIR/cli-plugins/docker-buildx"
+  local plugin
+  for plugin in "${P_PLUGINS[@]}"; do
+    [ -e "$PREFIX/usr/libexec/docker/cli-plugins/$plugin" ] || die "$plugin missing from $PREFIX (packages ${P_PACKAGES[*]})"
+    ln -sfn "$PREFIX/usr/libexec/docker/cli-plugins/$plugin" "$DOCKER_CONFIG_DIR/cli-plugins/$plugin"
+  done
   [ -f "$DOCKER_CONFIG_DIR/config.json" ] || echo '{}' > "$DOCKER_CONFIG_DIR/config.json"
 }
 
 installed() {
   [ -f "$STAMP" ] && [ -x "$DOCKERD_BIN" ] && [ -x "$DOCKER_BIN" ] || return 1
-  [ -e "$DOCKER_CONFIG_DIR/cli-plugins/docker-buildx" ] || return 1
-  local p; for p in "${HOST_PACKAGES[@]}"; do pkg_installed "$p" || return 1; done
+  local p
+  for p in "${P_PLUGINS[@]}"; do [ -e "$DOCKER_CONFIG_DIR/cli-plugins/$p" ] || return 1; done
+  for p in "${HOST_PACKAGES[@]}"; do pkg_installed "$p" || return 1; done
 }
 
-cmd_install() {
-  need_root
+install_profile() { # the current profile's Docker (host packages already there)
   local t0=$SECONDS
+  install_profile_docker
+  setup_docker_config
+  log "profile $P_VER dockerd: $("$DOCKERD_BIN" --version)"
+  log "profile $P_VER docker:  $("$DOCKER_BIN" --version)"
+  log "profile $P_VER buildx:  $(DOCKER_CONFIG=$DOCKER_CONFIG_DIR "$DOCKER_BIN" buildx version 2>/dev/null || echo '?')"
+  if [ -x "$PREFIX/usr/bin/containerd" ]; then log "profile $P_VER containerd: $("$PREFIX/usr/bin/containerd" --version)"; fi
+  log "profile $P_VER installed in $((SECONDS - t0))s"
+}
+
+cmd_install() { # cmd_install [PROFILE...]: none = every profile CI uses
+  need_root
+  local t0=$SECONDS p
   mkdir -p "$ENGINE_HOME"
   install_host_packages
-  install_trixie_docker
-  setup_docker_config
-  log "dockerd: $("$DOCKERD_BIN" --version)"
-  log "docker:  $("$DOCKER_BIN" --version)"
-  log "buildx:  $(DOCKER_CONFIG=$DOCKER_CONFIG_DIR "$DOCKER_BIN" buildx version 2>/dev/null || echo '?')"
+  if [ $# -eq 0 ]; then set -- "${CI_PROFILES[@]}"; fi
+  for p in "$@"; do profile "$p"; install_profile; done
   log "install done in $((SECONDS - t0))s (ENGINE_HOME=$ENGINE_HOME)"
 }
 
@@ -366,7 +425,12 @@ ensure_images() { # ensure_images [--force]
 # ----------------------------------------------------------------------------
 write_daemon_json() {
   local snap=false
-  [ "${DCL_CONTAINERD_SNAPSHOTTER:-0}" = 1 ] && snap=true
+  # the main instance keeps its switch; the other profiles' store is in their name
+  if [ "$I_NAME" = main ] || [ "$I_NAME" = tcp ]; then
+    [ "${DCL_CONTAINERD_SNAPSHOTTER:-0}" = 1 ] && snap=true
+  elif [ "$P_STORE" = containerd ]; then
+    snap=true
+  fi
   mkdir -p "$I_DIR"
   printf '{\n  "features": {"buildkit": true, "containerd-snapshotter": %s}\n}\n' "$snap" > "$I_CONF"
 }
@@ -500,8 +564,9 @@ stop_forwarder() {
 # ----------------------------------------------------------------------------
 use_existing() { [ "${DCL_USE_EXISTING_DOCKER:-0}" = 1 ]; }
 
-cmd_start() {
-  if use_existing; then
+cmd_start() { # cmd_start [PROFILE]: with a profile, prints its environment on stdout
+  local explicit=${1:-}
+  if use_existing && [ -z "$explicit" ]; then
     command -v docker >/dev/null || die "DCL_USE_EXISTING_DOCKER=1 but no docker CLI on PATH"
     docker version >/dev/null 2>&1 || die "DCL_USE_EXISTING_DOCKER=1 but 'docker version' fails (DOCKER_HOST=${DOCKER_HOST:-unset})"
     log "using the existing engine (${DOCKER_HOST:-default context}); only creating base images"
@@ -510,58 +575,72 @@ cmd_start() {
     return
   fi
   need_root
-  if installed; then log "already installed ($ENGINE_HOME)"; else cmd_install; fi
-  inst main
+  profile "$explicit"
+  if installed; then log "already installed ($PREFIX)"; else cmd_install "$P_VER"; profile "$explicit"; fi
+  inst "$P_INST"
   start_instance
   DOCKER_CMD=(pdocker)
   ensure_images
+  if [ -n "$explicit" ]; then print_env; fi
 }
 
 cmd_stop() {
-  if use_existing; then log "DCL_USE_EXISTING_DOCKER=1: nothing to stop"; return; fi
-  inst main
+  if use_existing && [ -z "${1:-}" ]; then log "DCL_USE_EXISTING_DOCKER=1: nothing to stop"; return; fi
+  profile "${1:-}"
+  inst "$P_INST"
   stop_instance
 }
 
-cmd_env() {
-  local which=${1:-main}
-  if use_existing && [ "$which" = main ]; then
-    echo "# DCL_USE_EXISTING_DOCKER=1: keeping the existing engine and CLI"
-    [ -n "${DOCKER_HOST:-}" ] && printf 'export DOCKER_HOST=%q\n' "$DOCKER_HOST"
-    return 0
-  fi
-  inst "$which"
+print_env() { # exports for the current profile and instance
   local path_rest
-  path_rest=$(printf '%s' "$PATH" | tr ':' '\n' | grep -vxF "$PREFIX/usr/bin" | paste -sd: -)
+  path_rest=$(printf '%s' "$PATH" | tr ':' '\n' | grep -vxF -e "$ENGINE_HOME/prefix/usr/bin" -e "$ENGINE_HOME/prefix-28/usr/bin" | paste -sd: -)
   printf 'export DOCKER_HOST=%q\n' "$I_HOST"
   printf 'export DOCKER_CONFIG=%q\n' "$DOCKER_CONFIG_DIR"
   printf 'export DOCKER_BUILDKIT=1\n'
   printf 'unset DOCKER_CONTEXT\n'
   printf 'export PATH=%q\n' "$PREFIX/usr/bin${path_rest:+:$path_rest}"
+  # so that `engine.sh retag|images` run with this environment act on this engine
+  if [ "$I_NAME" != main ] && [ "$I_NAME" != tcp ]; then printf 'export DCL_ENGINE_PROFILE=%q\n' "$P_NAME"; fi
+}
+
+cmd_env() { # cmd_env [tcp|PROFILE]
+  local which=${1:-}
+  if use_existing && [ -z "$which" ]; then
+    echo "# DCL_USE_EXISTING_DOCKER=1: keeping the existing engine and CLI"
+    [ -n "${DOCKER_HOST:-}" ] && printf 'export DOCKER_HOST=%q\n' "$DOCKER_HOST"
+    return 0
+  fi
+  if [ "$which" = tcp ]; then profile ""; inst tcp; else profile "$which"; inst "$P_INST"; fi
+  print_env
 }
 
 cmd_status() {
   echo "ENGINE_HOME=$ENGINE_HOME"
-  if installed; then echo "installed: $(tr '\n' ' ' < "$STAMP")"; else echo "installed: no"; fi
-  local n
-  for n in main tcp; do
+  local n pr
+  for pr in main 26 26-containerd 28 28-containerd tcp; do
+    if [ "$pr" = tcp ] || [ "$pr" = main ]; then profile ""; else profile "$pr"; fi
+    if [ "$pr" = main ] || [ "$pr" = 28 ]; then
+      if installed; then echo "profile $P_VER installed: $(tr '\n' ' ' < "$STAMP")"; else echo "profile $P_VER installed: no"; fi
+    fi
+    n=$P_INST; [ "$pr" = tcp ] && n=tcp
     inst "$n"
     [ "$n" = tcp ] && [ -z "$I_PORT" ] && continue
     local pid; pid=$(pid_of)
     if [ -x "$DOCKER_BIN" ] && answering; then
-      echo "$n: running pid ${pid:-?} DOCKER_HOST=$I_HOST server=$(pdocker version -f '{{.Server.Version}}') storage=$(pdocker info -f '{{.Driver}}') images=$(pdocker images -q | sort -u | wc -l)"
+      echo "$n ($pr): running pid ${pid:-?} DOCKER_HOST=$I_HOST server=$(pdocker version -f '{{.Server.Version}}') storage=$(pdocker info -f '{{.Driver}}') images=$(pdocker images -q | sort -u | wc -l)"
     elif alive "$pid"; then
-      echo "$n: process $pid alive but not answering on $I_HOST"
+      echo "$n ($pr): process $pid alive but not answering on $I_HOST"
     else
-      echo "$n: stopped"
+      echo "$n ($pr): stopped"
     fi
   done
   if use_existing; then echo "DCL_USE_EXISTING_DOCKER=1 (DOCKER_HOST=${DOCKER_HOST:-unset})"; fi
 }
 
-docker_for_images() {
-  if use_existing; then DOCKER_CMD=(docker); else
-    inst main; answering || die "engine not running: scripts/engine.sh start"
+docker_for_images() { # the engine of DCL_ENGINE_PROFILE (default: main)
+  if use_existing && [ -z "${DCL_ENGINE_PROFILE:-}" ]; then DOCKER_CMD=(docker); else
+    profile "${DCL_ENGINE_PROFILE:-}"
+    inst "$P_INST"; answering || die "engine not running: scripts/engine.sh start ${DCL_ENGINE_PROFILE:-}"
     DOCKER_CMD=(pdocker)
   fi
 }
@@ -589,7 +668,8 @@ cmd_tcp() {
   local port=${1:-}
   [[ "$port" =~ ^[0-9]+$ ]] && [ "$port" -ge 1 ] && [ "$port" -le 65535 ] || die "usage: engine.sh tcp PORT"
   need_root
-  installed || cmd_install
+  profile ""
+  installed || cmd_install 26
   inst tcp
   if [ -n "$I_PORT" ] && [ "$I_PORT" != "$port" ] && alive "$(pid_of)"; then
     die "tcp engine already running on port $I_PORT (engine.sh stop-tcp first)"
@@ -603,6 +683,7 @@ cmd_tcp() {
 }
 
 cmd_stop_tcp() {
+  profile ""
   inst tcp
   stop_instance
 }
@@ -611,19 +692,23 @@ usage() {
   sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   cat <<EOF
 
-commands:
-  install             install host packages, download+unpack trixie docker (once)
-  start               install if needed, start the private dockerd, create base images
-  stop                stop the private dockerd
-  restart             stop + start
-  env [tcp]           print exports: eval "\$(scripts/engine.sh env)"
+commands (PROFILE: none = the shared main 26.1 instance, 26, 26-containerd, 28, 28-containerd):
+  install [PROFILE..] install host packages, download+unpack the profiles' docker (once);
+                      no profile: every profile CI uses (${CI_PROFILES[*]})
+  start [PROFILE]     install if needed, start that dockerd, create base images;
+                      with PROFILE, print its environment (eval "\$(engine.sh start 28)")
+  stop [PROFILE]      stop that dockerd
+  restart [PROFILE]   stop + start
+  env [tcp|PROFILE]   print exports: eval "\$(scripts/engine.sh env)"
+  profiles            list the profiles
   status              show what is installed/running
   images [--force]    (re)create missing base-image tags (--force: reset all)
   retag NAME [V|base] point NAME at a different stand-in image (variant V, default v2),
                       or back at the base image
   tcp PORT            start a second private dockerd on tcp://127.0.0.1:PORT
   stop-tcp            stop it
-env: DCL_ENGINE_HOME (default ~/.cache/dockerfile-cache-lens/engine), DCL_USE_EXISTING_DOCKER=1,
+env: DCL_ENGINE_HOME (default ~/.cache/dockerfile-cache-lens/engine), DCL_ENGINE_PROFILE,
+     DCL_USE_EXISTING_DOCKER=1,
      DCL_ENGINE_NETNS=0, DCL_STORAGE_DRIVER, DCL_CONTAINERD_SNAPSHOTTER=1, DCL_START_TIMEOUT,
      DCL_DEBIAN_MIRROR
 EOF
@@ -632,10 +717,11 @@ EOF
 main() {
   local cmd=${1:-help}; [ $# -gt 0 ] && shift
   case "$cmd" in
-    install) cmd_install ;;
-    start) cmd_start ;;
-    stop) cmd_stop ;;
-    restart) cmd_stop; cmd_start ;;
+    install) cmd_install "$@" ;;
+    start) cmd_start "$@" ;;
+    stop) cmd_stop "$@" ;;
+    restart) cmd_stop "$@"; cmd_start "$@" ;;
+    profiles) echo "26 26-containerd 28 28-containerd" ;;
     env) cmd_env "$@" ;;
     status) cmd_status ;;
     images) cmd_images "$@" ;;

@@ -51,6 +51,7 @@ Options of predict and build:
   --pull                   (predict) base images will be pulled again: FROM is unknown
   -t, --tag NAME           (build) name the image
   --no-cache               (build) build without the cache
+  --no-cache-filter STAGE  Build STAGE without the cache (repeatable; predicted as rebuilt)
   -h, --help               Show this help
 
 CONTEXT defaults to the current directory. Docker is reached exactly as the docker CLI reaches it
@@ -100,7 +101,7 @@ function printProblems(file: string, ast: DockerfileAST, out: Out): void {
 
 interface CommonOptions {
   file?: string; target?: string; 'build-arg'?: string[]; platform?: string; manifest?: string; json?: boolean; pull?: boolean;
-  tag?: string; 'no-cache'?: boolean; dump?: boolean; help?: boolean; engine?: string; fix?: boolean; rule?: string[];
+  tag?: string; 'no-cache'?: boolean; 'no-cache-filter'?: string[]; dump?: boolean; help?: boolean; engine?: string; fix?: boolean; rule?: string[];
 }
 
 function parseCommon(args: string[]): { values: CommonOptions; positionals: string[]; passthrough: string[] } {
@@ -120,6 +121,7 @@ function parseCommon(args: string[]): { values: CommonOptions; positionals: stri
       pull: { type: 'boolean' },
       tag: { type: 'string', short: 't' },
       'no-cache': { type: 'boolean' },
+      'no-cache-filter': { type: 'string', multiple: true },
       dump: { type: 'boolean' },
       engine: { type: 'string' },
       fix: { type: 'boolean' },
@@ -239,6 +241,7 @@ async function setupEngine(manifestDir: string | undefined, needDocker: boolean,
     images: async (refs) => (reachable ? inspectImages(refs, process.env) : new Map()),
     imagesUnavailable: reachable ? undefined : 'the Docker engine cannot be asked which image this tag points to',
     mergeOps: docker?.mergeOps ?? false,
+    baseNamesPinned: docker?.baseNamesPinned ?? false,
   });
   return { predictor, docker, builder, warnings, dockerProblem: info.ok ? undefined : info.problem.message };
 }
@@ -265,7 +268,9 @@ async function predictOrBuild(command: 'predict' | 'build', rest: string[], out:
     dockerfile: file, context, target: values.target, buildArgs: buildArgsOf(values['build-arg']),
     platform: values.platform, builder: setup.builder, engine,
   });
-  const run = await setup.predictor.run(config, text, { pull: values.pull === true });
+  // buildx takes a list per flag too: --no-cache-filter a,b
+  const noCacheFilter = values['no-cache-filter']?.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  const run = await setup.predictor.run(config, text, { pull: values.pull === true, noCacheFilter });
   for (const p of run.problems) err.write(`dockerfile-cache-lens: ${p}\n`);
   const syntaxErrors = run.ast.problems.filter((p) => p.severity === 'error');
   if (syntaxErrors.length > 0) {
@@ -291,7 +296,8 @@ async function predictOrBuild(command: 'predict' | 'build', rest: string[], out:
   const docker = setup.docker as DockerReady;
   const handle = runBuild({
     dockerfile: file, context, target: config.target, buildArgs: config.buildArgs, platform: config.platform,
-    noCache: values['no-cache'] === true, tag: values.tag, extraArgs: passthrough,
+    noCache: values['no-cache'] === true, tag: values.tag,
+    extraArgs: [...(noCacheFilter ?? []).flatMap((f) => ['--no-cache-filter', f]), ...passthrough],
     buildx: docker.buildxVersion !== undefined, env: process.env, docker: docker.docker, engine,
   });
   const onSignal = (): void => handle.cancel();

@@ -96,6 +96,7 @@ export class CacheSession {
         store: new ManifestStore(manifestDir === '' ? undefined : manifestDir),
         images: (refs) => this.lookupImages(refs),
         mergeOps: this.dockerInfo?.ok === true ? this.dockerInfo.mergeOps : false,
+        baseNamesPinned: this.dockerInfo?.ok === true ? this.dockerInfo.baseNamesPinned : false,
         ...(this.dockerInfo?.ok === false ? { imagesUnavailable: 'the Docker engine cannot be asked which image this tag points to' } : {}),
       });
       this.predictors.set(manifestDir, p);

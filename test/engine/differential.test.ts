@@ -1,27 +1,30 @@
 /**
- * Differential suite: the CLI's predictions against a real BuildKit (the private engine of
- * scripts/engine.sh), scenario by scenario, vertex by vertex. Fails on any false hit, false miss
- * or name mismatch; writes test-output/accuracy.json (then `node --import tsx scripts/accuracy-doc.ts`
- * writes docs/accuracy.md).
+ * Differential suite: the CLI's predictions against a real BuildKit (the private engines of
+ * scripts/engine.sh: Docker 26.1 classic, 28.5 classic, 28.5 containerd store), scenario by
+ * scenario, vertex by vertex, each engine with its own manifest. Fails on any false hit, false
+ * miss or name mismatch; writes test-output/accuracy.json (then
+ * `node --import tsx scripts/accuracy-doc.ts` writes docs/accuracy.md).
  *
  *   node --import tsx --test test/engine/differential.test.ts
  *   DCL_DIFF_ONLY=chown   (only scenarios whose name contains it)   DCL_DIFF_KEEP=1 (keep temp dirs)
+ *   DCL_DIFF_ENGINES=28-containerd   (only these profiles, comma-separated)
  */
 
 import * as assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  compareSteps, DifferentialSuite, formatProblems, problemsOf, unavailableReason, writeReport,
-  type EditResult, type PredictStep,
+  compareSteps, DifferentialSuite, formatProblems, matrixReport, problemsOf, selectedEngines, unavailableReason, writeReport,
+  type EditResult, type EngineRun, type PredictStep,
 } from '../helpers/differential';
 import { DROPPED, EDIT_KINDS, SCENARIOS, type EditKind } from './scenarios';
 
 const FILTER = process.env.DCL_DIFF_ONLY;
-const selected = FILTER === undefined ? SCENARIOS : SCENARIOS.filter((s) => s.name.includes(FILTER));
+// DCL_DIFF_ONLY='a|b': scenarios whose name contains a or b
+const selected = FILTER === undefined ? SCENARIOS : SCENARIOS.filter((s) => FILTER.split('|').some((f) => s.name.includes(f)));
 
 describe('differential scenarios (static checks)', () => {
-  test('at least 45 scenarios with unique names, each with 1-3 edits', () => {
-    assert.ok(SCENARIOS.length >= 45, `${SCENARIOS.length} scenarios`);
+  test('at least 80 scenarios with unique names, each with 1-3 edits', () => {
+    assert.ok(SCENARIOS.length >= 80, `${SCENARIOS.length} scenarios`);
     assert.equal(new Set(SCENARIOS.map((s) => s.name)).size, SCENARIOS.length);
     for (const s of SCENARIOS) assert.ok(s.edits.length >= 1 && s.edits.length <= 3, s.name);
   });
@@ -32,6 +35,14 @@ describe('differential scenarios (static checks)', () => {
     const missing = (Object.keys(EDIT_KINDS) as EditKind[]).filter((k) => !covered.has(k));
     assert.deepEqual(missing, []);
     for (const s of SCENARIOS) assert.ok(!/^#\s*syntax\s*=/im.test(s.dockerfile), s.name);
+  });
+
+  test('the matrix: three engines by default, DCL_DIFF_ENGINES picks some, unknown profiles are refused', () => {
+    assert.deepEqual(selectedEngines('').map((e) => e.profile), ['26', '28', '28-containerd']);
+    assert.deepEqual(selectedEngines('28-containerd, 26').map((e) => e.profile), ['26', '28-containerd']);
+    assert.throws(() => selectedEngines('29'), /unknown profile\(s\) 29/);
+    // a scenario limited to some engines names only profiles of the matrix
+    for (const s of SCENARIOS) for (const p of s.engines ?? []) assert.ok(selectedEngines('').some((e) => e.profile === p), `${s.name}: ${p}`);
   });
 
   test('the comparison classifies steps and name mismatches', () => {
@@ -71,29 +82,37 @@ describe('differential scenarios (static checks)', () => {
 
 const skip = unavailableReason();
 
-describe('differential: predictions vs a real BuildKit', { skip: skip ?? false }, () => {
-  let suite: DifferentialSuite | undefined;
-  const all: EditResult[] = [];
+const engines = selectedEngines();
+const runs: EngineRun[] = [];
+const startedAt = Date.now();
 
-  before(async () => {
-    suite = await DifferentialSuite.start();
-  });
+for (const profile of engines) {
+  describe(`differential on ${profile.label} (engine.sh profile ${profile.profile})`, { skip: skip ?? false }, () => {
+    let suite: DifferentialSuite | undefined;
+    const all: EditResult[] = [];
 
-  after(() => {
-    if (suite === undefined) return;
-    writeReport(suite.report(selected, DROPPED, FILTER));
-    const problems = all.filter((r) => problemsOf(r).length > 0);
-    if (problems.length > 0) console.error(`\n=== differential: ${problems.length} edit(s) with disagreements ===\n${formatProblems(problems)}\n`);
-    suite.dispose();
-  });
-
-  for (const s of selected) {
-    test(s.name, async () => {
-      assert.ok(suite !== undefined, 'the suite did not start');
-      const results = await suite.run(s);
-      all.push(...results);
-      const text = formatProblems(results);
-      if (text !== '') assert.fail(`\n${text}`);
+    before(async () => {
+      suite = await DifferentialSuite.start(profile);
     });
-  }
-});
+
+    after(() => {
+      if (suite === undefined) return;
+      runs.push(suite.engineRun());
+      // Written after each engine: a partial matrix still leaves a report.
+      writeReport(matrixReport(selected, DROPPED, FILTER, runs, startedAt));
+      const problems = all.filter((r) => problemsOf(r).length > 0);
+      if (problems.length > 0) console.error(`\n=== differential (${profile.label}): ${problems.length} edit(s) with disagreements ===\n${formatProblems(problems, `[${profile.profile}] `)}\n`);
+      suite.dispose();
+    });
+
+    for (const s of selected.filter((x) => x.engines === undefined || x.engines.includes(profile.profile))) {
+      test(s.name, async () => {
+        assert.ok(suite !== undefined, 'the suite did not start');
+        const results = await suite.run(s);
+        all.push(...results);
+        const text = formatProblems(results, `[${profile.profile}] `);
+        if (text !== '') assert.fail(`\n${text}`);
+      });
+    }
+  });
+}

@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { probeDocker, runBuild, type BuildOptions, type DockerReady } from '../../server/src/build/docker';
 import type { VertexResult } from '../../server/src/cache/types';
-import { startEngine, startTcpEngine, stopTcpEngine } from '../helpers/engine';
+import { startEngine, startProfile, startTcpEngine, stopTcpEngine } from '../helpers/engine';
 
 const TCP_PORT = 23750;
 const TIMEOUT = { timeout: 180_000 };
@@ -72,8 +72,26 @@ describe('probeDocker', () => {
     assert.equal(info.builderDriver, 'docker');
     assert.equal(info.imageStore, 'classic');
     assert.equal(info.mergeOps, false);
+    assert.equal(info.baseNamesPinned, false);
     assert.equal(info.builder, `${env.DOCKER_HOST}|builder=default|driver=docker`);
     assert.deepEqual(info.notes, []);
+  });
+
+  test('Docker 28.5 with the containerd store: merge ops, pinned FROM names, a builder identity of its own', TIMEOUT, async () => {
+    const cenv = await startProfile('28-containerd');
+    const info = await probeDocker(cenv);
+    assertReady(info);
+    assert.match(info.serverVersion, /^28\.5\./);
+    assert.equal(info.builderDriver, 'docker');
+    assert.equal(info.imageStore, 'containerd');
+    assert.equal(info.mergeOps, true);
+    assert.equal(info.baseNamesPinned, true);
+    assert.equal(info.builder, `${cenv.DOCKER_HOST}|builder=default|driver=docker|store=containerd`);
+    const classic = await probeDocker(await startProfile('28'));
+    assertReady(classic);
+    assert.equal(classic.imageStore, 'classic');
+    assert.equal(classic.mergeOps, false);
+    assert.equal(classic.baseNamesPinned, false);
   });
 
   test('DOCKER_HOST pointing at a dead socket: daemon-unreachable with the CLI\'s message', TIMEOUT, async () => {

@@ -59,6 +59,13 @@ export const EDIT_KINDS = {
   'duplicate-steps': 'two stages with identical steps (dedup)',
   'parallel-stages': 'multi-stage parallel stages',
   'wildcard-copy': 'wildcard COPY with a new matching file',
+  'cache-mount-options': 'RUN --mount=type=cache id=/sharing= set, changed, removed or set to the default',
+  'copy-chmod-spelling': 'COPY/ADD --chmod spelled another way (same or other mode)',
+  'copy-chown-spelling': 'COPY/ADD --chown spelled another way (root/0, names/ids)',
+  'copy-exclude': 'COPY --exclude',
+  'source-date-epoch': 'SOURCE_DATE_EPOCH build arg set, changed or removed',
+  'no-cache-filter': '--no-cache-filter STAGE',
+  'secret-mount': 'RUN --mount=type=secret (content, id, target)',
 } as const;
 
 export type EditKind = keyof typeof EDIT_KINDS;
@@ -125,8 +132,12 @@ export interface Scenario {
   buildArgs?: Record<string, string>;
   target?: string;
   platform?: string;
-  /** Extra `docker buildx build` arguments (after the CLI's `--`). */
-  dockerArgs?: string[];
+  /** Extra `docker buildx build` arguments (after the CLI's `--`); a function gets the context dir. */
+  dockerArgs?: string[] | ((dir: string) => string[]);
+  /** Extra `predict` and `build` options of the CLI (before `--`), e.g. `--no-cache-filter`. */
+  cliArgs?: string[];
+  /** Only on these engine.sh profiles (a frontend feature the others lack); default: every engine. */
+  engines?: string[];
   edits: Edit[];
   /** Always runs after the scenario (undo engine-wide changes such as a moved tag). */
   cleanup?(ws: Workspace): void;
@@ -135,11 +146,18 @@ export interface Scenario {
 /** Scenarios we wanted but the engine cannot run. */
 export const DROPPED: Array<{ name: string; reason: string }> = [
   {
-    name: 'COPY --exclude / COPY --parents',
-    reason: 'Docker 26.1\'s built-in Dockerfile frontend rejects them ("dockerfile parse error: unknown flag: exclude" / "parents"); '
-      + 'they need the labs frontend via `# syntax=`, which cannot be pulled here (no registry).',
+    name: 'COPY --parents',
+    reason: 'no built-in frontend here accepts it: Docker 26.1 says "unknown flag: parents", Docker 28.5 "unknown flag: --parents"; '
+      + 'it needs a newer frontend via `# syntax=`, which cannot be pulled here (no registry).',
+  },
+  {
+    name: 'COPY --exclude on Docker 26.1',
+    reason: 'its built-in frontend rejects it ("dockerfile parse error: unknown flag: exclude"); the COPY --exclude scenarios run on Docker 28.5 (both stores).',
   },
 ];
+
+/** Engines whose built-in Dockerfile frontend accepts COPY --exclude (Docker 28.5 vendors a frontend where it is stable). */
+const EXCLUDE_ENGINES = ['28', '28-containerd'];
 
 /** Strips the common indentation and the first newline, so Dockerfiles can be written indented. */
 function d(text: string): string {
@@ -1383,6 +1401,384 @@ export const SCENARIOS: Scenario[] = [
     edits: [
       edit('public/index.php changed', ['source-changed'], (ws) => { ws.write('public/index.php', '<?php echo "hello";\n'); }),
       edit('composer.lock changed', ['manifest-changed', 'copy-from-different-output'], (ws) => { ws.write('composer.lock', '{ "packages": [ { "name": "monolog/monolog" } ] }\n'); }),
+    ],
+  }),
+  // ---- what users do on new engines (issue 12) --------------------------------------------------
+  // cache mounts edited in every way: exec.go keeps id/sharing in the key only as the default
+  scenario({
+    name: 'cache mount: id set, changed, removed',
+    context: { files: { 'req.txt': 'x12-cm-a\n' } },
+    dockerfile: d(`
+      FROM python:3.12-slim
+      COPY req.txt /req.txt
+      RUN --mount=type=cache,target=/root/.cache/x12a pip install -r /req.txt
+      RUN echo after-x12a
+    `),
+    edits: [
+      edit('id=one set', ['cache-mount-options'], (ws) => { ws.editDockerfile('type=cache,target=/root/.cache/x12a', 'type=cache,id=one,target=/root/.cache/x12a'); }),
+      edit('id one -> two', ['cache-mount-options'], (ws) => { ws.editDockerfile('id=one,', 'id=two,'); }),
+      edit('id removed', ['cache-mount-options', 'revert'], (ws) => { ws.editDockerfile('id=two,', ''); }),
+    ],
+  }),
+  scenario({
+    name: 'cache mount: sharing set, changed, set to its default',
+    context: { files: { 'req.txt': 'x12-cm-b\n' } },
+    dockerfile: d(`
+      FROM python:3.12-slim
+      COPY req.txt /req.txt
+      RUN --mount=type=cache,target=/root/.cache/x12b pip install -r /req.txt
+      RUN echo after-x12b
+    `),
+    edits: [
+      edit('sharing=locked', ['cache-mount-options'], (ws) => { ws.editDockerfile('target=/root/.cache/x12b pip', 'target=/root/.cache/x12b,sharing=locked pip'); }),
+      edit('sharing locked -> private', ['cache-mount-options'], (ws) => { ws.editDockerfile('sharing=locked', 'sharing=private'); }),
+      edit('sharing=shared (the default)', ['cache-mount-options', 'revert'], (ws) => { ws.editDockerfile('sharing=private', 'sharing=shared'); }),
+    ],
+  }),
+  scenario({
+    name: 'cache mount: a custom id, then the id set to the target (its default), then removed',
+    context: { files: { 'req.txt': 'x12-cm-c\n' } },
+    dockerfile: d(`
+      FROM python:3.12-slim
+      COPY req.txt /req.txt
+      RUN --mount=type=cache,id=pipc,target=/root/.cache/x12c pip install -r /req.txt
+    `),
+    edits: [
+      edit('id=/root/.cache/x12c (the default)', ['cache-mount-options'], (ws) => { ws.editDockerfile('id=pipc', 'id=/root/.cache/x12c'); }),
+      edit('id removed (same as the default)', ['cache-mount-options'], (ws) => { ws.editDockerfile('id=/root/.cache/x12c,', ''); }),
+      edit('id=root/.cache/x12c (no leading slash: not the default)', ['cache-mount-options'], (ws) => { ws.editDockerfile('type=cache,target', 'type=cache,id=root/.cache/x12c,target'); }),
+    ],
+  }),
+  scenario({
+    name: 'cache mount: custom id and sharing together, then both removed',
+    context: { files: { 'go.mod': 'module x12d\n\ngo 1.22\n', 'main.go': 'package main\n\nfunc main() {}\n' } },
+    dockerfile: d(`
+      FROM golang:1.22
+      WORKDIR /src
+      COPY go.mod ./
+      RUN --mount=type=cache,id=gomod,sharing=locked,target=/go/pkg/mod go mod download
+      COPY main.go ./
+      RUN go build -o /app .
+    `),
+    edits: [
+      edit('id gomod -> gomod2, sharing locked -> private', ['cache-mount-options'], (ws) => { ws.editDockerfile('id=gomod,sharing=locked', 'id=gomod2,sharing=private'); }),
+      edit('id and sharing removed', ['cache-mount-options', 'revert'], (ws) => { ws.editDockerfile('id=gomod2,sharing=private,', ''); }),
+      edit('main.go changed', ['source-changed'], (ws) => { ws.write('main.go', 'package main\n\nfunc main() { println(1) }\n'); }),
+    ],
+  }),
+  scenario({
+    name: 'cache mount: relative target (its default id is not the target)',
+    context: { files: { 'package.json': '{ "name": "x12e" }\n' } },
+    dockerfile: d(`
+      FROM node:20
+      WORKDIR /app
+      COPY package.json ./
+      RUN --mount=type=cache,target=.npm-x12e npm install
+    `),
+    edits: [
+      edit('id=npm-x12e set', ['cache-mount-options'], (ws) => { ws.editDockerfile('type=cache,target', 'type=cache,id=npm-x12e,target'); }),
+      edit('id removed again', ['cache-mount-options', 'revert'], (ws) => { ws.editDockerfile('id=npm-x12e,', ''); }),
+      edit('target .npm-x12e -> .npm-x12f', ['cache-mount'], (ws) => { ws.editDockerfile('target=.npm-x12e', 'target=.npm-x12f'); }),
+    ],
+  }),
+  scenario({
+    name: 'cache mount: BUILDKIT_CACHE_MOUNT_NS given, changed',
+    context: { files: { 'req.txt': 'x12-cm-g\n' } },
+    dockerfile: d(`
+      FROM python:3.11-slim
+      COPY req.txt /req.txt
+      RUN --mount=type=cache,target=/root/.cache/x12g pip install -r /req.txt
+      RUN --mount=type=cache,id=custom-x12g,target=/root/.cache/x12h pip install -r /req.txt
+    `),
+    edits: [
+      edit('BUILDKIT_CACHE_MOUNT_NS=team-a', ['cache-mount-options', 'undeclared-build-arg'], (ws) => { ws.buildArgs.BUILDKIT_CACHE_MOUNT_NS = 'team-a'; }),
+      edit('BUILDKIT_CACHE_MOUNT_NS=team-b', ['cache-mount-options', 'undeclared-build-arg'], (ws) => { ws.buildArgs.BUILDKIT_CACHE_MOUNT_NS = 'team-b'; }),
+      edit('BUILDKIT_CACHE_MOUNT_NS removed', ['cache-mount-options', 'revert'], (ws) => { delete ws.buildArgs.BUILDKIT_CACHE_MOUNT_NS; }),
+    ],
+  }),
+
+  // --chmod / --chown spellings: one op, another step name
+  scenario({
+    name: 'COPY --chmod: octal spellings of one mode',
+    context: { files: { 'run.sh': 'echo x12-chmod-a\n' } },
+    dockerfile: d(`
+      FROM alpine
+      COPY --chmod=755 run.sh /usr/local/bin/run.sh
+      RUN /usr/local/bin/run.sh > /out
+    `),
+    edits: [
+      edit('--chmod=0755', ['copy-chmod-spelling'], (ws) => { ws.editDockerfile('--chmod=755', '--chmod=0755'); }),
+      edit('--chmod=00755', ['copy-chmod-spelling'], (ws) => { ws.editDockerfile('--chmod=0755', '--chmod=00755'); }),
+      edit('--chmod=0775 (another mode)', ['copy-chmod-spelling'], (ws) => { ws.editDockerfile('--chmod=00755', '--chmod=0775'); }),
+    ],
+  }),
+  scenario({
+    name: 'COPY --chmod: another mode, then the first one spelled differently',
+    context: { files: { 'conf.ini': 'x12-chmod-b\n' } },
+    dockerfile: d(`
+      FROM debian:bookworm-slim
+      COPY --chmod=0644 conf.ini /etc/app.ini
+      RUN cat /etc/app.ini > /seen
+    `),
+    edits: [
+      edit('--chmod=0600', ['copy-chmod-spelling'], (ws) => { ws.editDockerfile('--chmod=0644', '--chmod=0600'); }),
+      edit('--chmod=644 (the first mode)', ['copy-chmod-spelling', 'revert'], (ws) => { ws.editDockerfile('--chmod=0600', '--chmod=644'); }),
+    ],
+  }),
+  scenario({
+    name: 'COPY --chown: root and 0, then root:root',
+    context: { files: { 'data.txt': 'x12-chown-a\n' } },
+    dockerfile: d(`
+      FROM alpine
+      COPY --chown=root data.txt /data.txt
+      RUN ls -ln /data.txt > /owner
+    `),
+    edits: [
+      edit('--chown=0', ['copy-chown-spelling'], (ws) => { ws.editDockerfile('--chown=root', '--chown=0'); }),
+      edit('--chown=00', ['copy-chown-spelling'], (ws) => { ws.editDockerfile('--chown=0 ', '--chown=00 '); }),
+      edit('--chown=root:root (a group too)', ['copy-chown-spelling'], (ws) => { ws.editDockerfile('--chown=00', '--chown=root:root'); }),
+    ],
+  }),
+  scenario({
+    name: 'COPY --chown: root:root, 0:0, 0:root',
+    context: { files: { 'data2.txt': 'x12-chown-b\n' } },
+    dockerfile: d(`
+      FROM alpine
+      COPY --chown=root:root data2.txt /data2.txt
+      RUN ls -ln /data2.txt > /owner2
+    `),
+    edits: [
+      edit('--chown=0:0', ['copy-chown-spelling'], (ws) => { ws.editDockerfile('--chown=root:root', '--chown=0:0'); }),
+      edit('--chown=0:root', ['copy-chown-spelling'], (ws) => { ws.editDockerfile('--chown=0:0', '--chown=0:root'); }),
+    ],
+  }),
+  scenario({
+    name: 'COPY --chown: a name and its id are different ops',
+    context: { files: { 'app.js': 'console.log("x12-chown-c");\n' } },
+    dockerfile: d(`
+      FROM node:20
+      COPY --chown=node:node app.js /home/node/app.js
+      RUN ls -ln /home/node/app.js > /owner3
+    `),
+    edits: [
+      edit('--chown=1000:1000 (the same user by id)', ['copy-chown-spelling'], (ws) => { ws.editDockerfile('--chown=node:node', '--chown=1000:1000'); }),
+      edit('--chown=1000 (no group)', ['copy-chown-spelling'], (ws) => { ws.editDockerfile('--chown=1000:1000', '--chown=1000'); }),
+      edit('--chown=node:node again', ['copy-chown-spelling', 'revert'], (ws) => { ws.editDockerfile('--chown=1000', '--chown=node:node'); }),
+    ],
+  }),
+  scenario({
+    name: 'ADD --chmod and --chown spellings',
+    context: { files: { 'cert.pem': 'x12-add-chmod\n' } },
+    dockerfile: d(`
+      FROM debian:bookworm-slim
+      ADD --chown=0:0 --chmod=600 cert.pem /etc/cert.pem
+      RUN wc -c /etc/cert.pem > /certlen
+    `),
+    edits: [
+      edit('--chown=root:root --chmod=0600', ['copy-chmod-spelling', 'copy-chown-spelling'], (ws) => { ws.editDockerfile('--chown=0:0 --chmod=600', '--chown=root:root --chmod=0600'); }),
+      edit('--chmod=0640', ['copy-chmod-spelling'], (ws) => { ws.editDockerfile('--chmod=0600', '--chmod=0640'); }),
+    ],
+  }),
+  scenario({
+    name: 'COPY --from with --chmod spelled two ways',
+    context: { files: { 'x.txt': 'x12-from-chmod\n' } },
+    dockerfile: d(`
+      FROM alpine AS gen
+      RUN echo x12-gen > /gen.txt
+
+      FROM alpine
+      COPY --from=gen --chmod=444 /gen.txt /gen.txt
+      COPY x.txt /x.txt
+    `),
+    edits: [
+      edit('--chmod=0444', ['copy-chmod-spelling'], (ws) => { ws.editDockerfile('--chmod=444', '--chmod=0444'); }),
+      edit('x.txt changed', ['source-changed'], (ws) => { ws.write('x.txt', 'x12-from-chmod 2\n'); }),
+    ],
+  }),
+
+  // --platform, moved tags, COPY --link (merge ops on the containerd store)
+  scenario({
+    name: '--platform given, then not (the cache is per platform)',
+    context: { files: { 'p.txt': 'x12-platform\n' } },
+    dockerfile: d(`
+      FROM alpine
+      COPY p.txt /p.txt
+      RUN cat /p.txt > /q
+    `),
+    platform: 'linux/amd64',
+    edits: [
+      edit('no --platform', ['platform-changed'], (ws) => { ws.platform = undefined; }),
+      edit('p.txt changed, --platform linux/amd64 again', ['platform-changed', 'source-changed'], (ws) => { ws.platform = 'linux/amd64'; ws.write('p.txt', 'x12-platform 2\n'); }),
+    ],
+  }),
+  scenario({
+    name: 'FROM --platform=$BUILDPLATFORM with and without --platform',
+    context: { files: { 'b.txt': 'x12-buildplatform\n' } },
+    dockerfile: d(`
+      FROM --platform=$BUILDPLATFORM alpine AS tool
+      RUN echo x12-tool > /tool
+
+      FROM alpine
+      COPY --from=tool /tool /tool
+      COPY b.txt /b.txt
+    `),
+    edits: [
+      edit('--platform linux/amd64', ['platform-changed'], (ws) => { ws.platform = 'linux/amd64'; }),
+      edit('b.txt changed', ['source-changed'], (ws) => { ws.write('b.txt', 'x12-buildplatform 2\n'); }),
+    ],
+  }),
+  scenario({
+    name: 'a build stage\'s base tag moved (retag), then moved back',
+    context: { files: { 'go.mod': 'module x12r\n\ngo 1.22\n', 'main.go': 'package main\n\nfunc main() { println("x12r") }\n' } },
+    dockerfile: d(`
+      FROM golang:1.21-alpine AS build
+      WORKDIR /src
+      COPY go.mod main.go ./
+      RUN go build -o /bin/app .
+
+      FROM alpine:3.19
+      COPY --from=build /bin/app /usr/local/bin/app
+      RUN echo x12r-final
+    `),
+    edits: [
+      edit('golang:1.21-alpine now points to another image', ['base-image-moved'], (ws) => { ws.retag('golang:1.21-alpine', 'v3'); }),
+      edit('golang:1.21-alpine moved back', ['base-image-moved', 'revert'], (ws) => { ws.retag('golang:1.21-alpine', 'base'); }),
+    ],
+    cleanup: (ws) => { ws.retag('golang:1.21-alpine', 'base'); },
+  }),
+  scenario({
+    name: 'COPY --link: the linked file changes, then a step below it',
+    context: { files: { 'link.conf': 'x12-link-a\n' } },
+    dockerfile: d(`
+      FROM alpine
+      RUN echo x12-link-base > /base
+      COPY --link link.conf /etc/link.conf
+      RUN cat /etc/link.conf > /seen-link
+    `),
+    edits: [
+      edit('link.conf changed', ['source-changed', 'copy-link-after-miss'], (ws) => { ws.write('link.conf', 'x12-link-a 2\n'); }),
+      edit('the RUN below COPY --link changed', ['run-changed', 'copy-link-after-miss'], (ws) => { ws.editDockerfile('x12-link-base', 'x12-link-base2'); }),
+      edit('reverted both', ['revert'], (ws) => { ws.editDockerfile('x12-link-base2', 'x12-link-base'); ws.write('link.conf', 'x12-link-a\n'); }),
+    ],
+  }),
+  scenario({
+    name: 'COPY --link --chmod (no merge op) and COPY --link --from',
+    context: { files: { 'tool.sh': 'echo x12-link-b\n' } },
+    dockerfile: d(`
+      FROM alpine AS gen
+      RUN echo x12-link-gen > /gen
+
+      FROM alpine
+      RUN echo x12-link-b-base > /base
+      COPY --link --chmod=755 tool.sh /usr/local/bin/tool.sh
+      COPY --link --from=gen /gen /gen
+      RUN ls /usr/local/bin/tool.sh /gen > /listing
+    `),
+    edits: [
+      edit('the RUN below both COPY --link changed', ['run-changed', 'copy-link-after-miss'], (ws) => { ws.editDockerfile('x12-link-b-base', 'x12-link-b-base2'); }),
+      edit('stage gen changed', ['copy-from-different-output'], (ws) => { ws.editDockerfile('x12-link-gen', 'x12-link-gen2'); }),
+    ],
+  }),
+  scenario({
+    name: 'two stages with the same steps and a COPY --link each',
+    context: { files: { 'shared.txt': 'x12-dedup\n' } },
+    dockerfile: d(`
+      FROM alpine AS one
+      RUN echo x12-dedup-run > /r
+      COPY --link shared.txt /shared.txt
+
+      FROM alpine AS two
+      RUN echo x12-dedup-run > /r
+      COPY --link shared.txt /shared.txt
+
+      FROM alpine
+      COPY --from=one /shared.txt /one.txt
+      COPY --from=two /r /two-r
+    `),
+    edits: [
+      edit('shared.txt changed', ['source-changed', 'duplicate-steps'], (ws) => { ws.write('shared.txt', 'x12-dedup 2\n'); }),
+    ],
+  }),
+
+  // COPY --exclude (Docker 28.5's built-in frontend), SOURCE_DATE_EPOCH, --no-cache-filter, secrets
+  scenario({
+    name: 'COPY --exclude: an excluded file changes, then a copied one',
+    engines: EXCLUDE_ENGINES,
+    context: { files: { 'src/app.js': 'console.log("x12-exclude");\n', 'src/README.md': '# x12\n', 'src/notes.md': 'n\n' } },
+    dockerfile: d(`
+      FROM node:20
+      WORKDIR /app
+      COPY --exclude=*.md src/ ./src/
+      RUN ls -R src > /listing
+    `),
+    edits: [
+      edit('src/README.md (excluded) changed', ['ignored-file-changed', 'copy-exclude'], (ws) => { ws.write('src/README.md', '# x12 v2\n'); }),
+      edit('src/app.js changed', ['source-changed', 'copy-exclude'], (ws) => { ws.write('src/app.js', 'console.log("x12-exclude 2");\n'); }),
+      edit('a second --exclude=*.txt added', ['copy-exclude'], (ws) => { ws.editDockerfile('--exclude=*.md', '--exclude=*.md --exclude=*.txt'); }),
+    ],
+  }),
+  scenario({
+    name: 'COPY --exclude: a new file matching the pattern',
+    engines: EXCLUDE_ENGINES,
+    context: { files: { 'web/index.html': '<p>x12</p>\n', 'web/debug.log': 'x\n' } },
+    dockerfile: d(`
+      FROM nginx:alpine
+      COPY --exclude=*.log web/ /usr/share/nginx/html/
+    `),
+    edits: [
+      edit('web/trace.log added (excluded)', ['file-added', 'copy-exclude'], (ws) => { ws.write('web/trace.log', 't\n'); }),
+      edit('web/about.html added', ['file-added', 'copy-exclude'], (ws) => { ws.write('web/about.html', '<p>about</p>\n'); }),
+    ],
+  }),
+  scenario({
+    name: 'SOURCE_DATE_EPOCH set, changed, removed (WORKDIR respects it in newer frontends)',
+    context: { files: { 'e.txt': 'x12-epoch\n' } },
+    dockerfile: d(`
+      FROM alpine
+      WORKDIR /x12-epoch
+      COPY e.txt ./
+      RUN cat e.txt > /e-out
+    `),
+    edits: [
+      edit('SOURCE_DATE_EPOCH=1700000000', ['source-date-epoch'], (ws) => { ws.buildArgs.SOURCE_DATE_EPOCH = '1700000000'; }),
+      edit('SOURCE_DATE_EPOCH=1700000001', ['source-date-epoch'], (ws) => { ws.buildArgs.SOURCE_DATE_EPOCH = '1700000001'; }),
+      edit('SOURCE_DATE_EPOCH removed', ['source-date-epoch', 'revert'], (ws) => { delete ws.buildArgs.SOURCE_DATE_EPOCH; }),
+    ],
+  }),
+  scenario({
+    name: '--no-cache-filter deps: that stage always rebuilds',
+    context: { files: { 'package.json': '{ "name": "x12-ncf" }\n', 'src/index.js': 'console.log("x12-ncf");\n' } },
+    dockerfile: d(`
+      FROM node:20 AS deps
+      WORKDIR /app
+      COPY package.json ./
+      RUN npm install
+
+      FROM node:20
+      WORKDIR /srv
+      COPY src ./src
+      COPY --from=deps /app/node_modules ./node_modules
+    `),
+    cliArgs: ['--no-cache-filter', 'deps'],
+    edits: [
+      edit('src/index.js changed', ['source-changed', 'no-cache-filter'], (ws) => { ws.write('src/index.js', 'console.log("x12-ncf 2");\n'); }),
+      edit('nothing changed', ['no-cache-filter'], () => { /* an unchanged rebuild */ }),
+    ],
+  }),
+  scenario({
+    name: 'RUN --mount=type=secret: its content is not in the key, its id and target are',
+    context: { files: { '.dockerignore': 'secret.txt\n', 'secret.txt': 'x12-secret-1\n', 'app.txt': 'x12-app\n' } },
+    dockerfile: d(`
+      FROM alpine
+      COPY app.txt /app.txt
+      RUN --mount=type=secret,id=tok,target=/run/secrets/tok wc -c /run/secrets/tok > /toklen
+      RUN echo after-secret
+    `),
+    dockerArgs: (dir) => ['--secret', `id=tok,src=${dir}/secret.txt`, '--secret', `id=tok2,src=${dir}/secret.txt`],
+    edits: [
+      edit('the secret\'s content changed', ['secret-mount', 'ignored-file-changed'], (ws) => { ws.write('secret.txt', 'x12-secret-2 longer\n'); }),
+      edit('secret target changed', ['secret-mount'], (ws) => { ws.editDockerfile('target=/run/secrets/tok wc -c /run/secrets/tok', 'target=/run/secrets/tok-b wc -c /run/secrets/tok-b'); }),
+      edit('secret id tok -> tok2', ['secret-mount'], (ws) => { ws.editDockerfile('id=tok,', 'id=tok2,'); }),
     ],
   }),
 ];

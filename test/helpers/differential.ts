@@ -3,8 +3,9 @@
  * (`scripts/engine.sh`) for every scenario of `test/engine/scenarios.ts`, and compares each
  * predicted step with what BuildKit did, vertex by vertex.
  *
- * One manifest dir for the whole run, and BuildKit's cache pruned at the start, so the tool's
- * knowledge and BuildKit's cache start equal and stay shared across scenarios.
+ * The suite runs on a matrix of engines (`ENGINES`, profiles of `scripts/engine.sh`): per engine
+ * one manifest dir for the whole run, and BuildKit's cache pruned at the start, so the tool's
+ * knowledge and BuildKit's cache start equal and stay shared across that engine's scenarios.
  */
 
 import { execFile, execFileSync } from 'node:child_process';
@@ -82,16 +83,47 @@ export interface EngineInfo {
   os: string;
 }
 
-export interface AccuracyReport {
-  version: 1;
-  generatedAt: string;
+/** One engine of the matrix: a profile of scripts/engine.sh. */
+export interface EngineProfile {
+  /** Column label: Docker version and image store. */
+  label: string;
+  /** `scripts/engine.sh start PROFILE`. */
+  profile: string;
+}
+
+/** The matrix the suite runs on (DCL_DIFF_ENGINES=28,28-containerd picks some of them). */
+export const ENGINES: readonly EngineProfile[] = [
+  { label: 'Docker 26.1, classic store', profile: '26' },
+  { label: 'Docker 28.5, classic store', profile: '28' },
+  { label: 'Docker 28.5, containerd store', profile: '28-containerd' },
+];
+
+export function selectedEngines(spec = process.env.DCL_DIFF_ENGINES): EngineProfile[] {
+  if (spec === undefined || spec.trim() === '') return [...ENGINES];
+  const wanted = spec.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  const unknown = wanted.filter((w) => !ENGINES.some((e) => e.profile === w));
+  if (unknown.length > 0) throw new Error(`DCL_DIFF_ENGINES: unknown profile(s) ${unknown.join(', ')} (known: ${ENGINES.map((e) => e.profile).join(', ')})`);
+  return ENGINES.filter((e) => wanted.includes(e.profile));
+}
+
+/** One engine's part of a matrix run. */
+export interface EngineRun {
+  label: string;
+  profile: string;
   engine: EngineInfo;
+  durationMs: number;
+  edits: EditResult[];
+}
+
+export interface AccuracyReport {
+  version: 2;
+  generatedAt: string;
   /** Set when only some scenarios ran (DCL_DIFF_ONLY). */
   filter: string | undefined;
   durationMs: number;
   scenarios: Array<{ name: string; kinds: EditKind[]; modelledOn: string | undefined; edits: number; predictOnly: boolean }>;
   dropped: Array<{ name: string; reason: string }>;
-  edits: EditResult[];
+  runs: EngineRun[];
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -310,13 +342,23 @@ export function unavailableReason(): string | undefined {
   return undefined;
 }
 
-/** Starts the private engine (idempotent) and returns the environment that points at it. */
-export function engineEnv(): NodeJS.ProcessEnv {
-  execFileSync(ENGINE_SH, ['start'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  const text = execFileSync(ENGINE_SH, ['env'], { encoding: 'utf8' });
+/**
+ * Starts the private engine (idempotent) and returns the environment that points at it: the
+ * default engine (or DCL_USE_EXISTING_DOCKER's) without a profile, else the profile's.
+ */
+export function engineEnv(profile?: string): NodeJS.ProcessEnv {
+  let text: string;
+  if (profile === undefined) {
+    execFileSync(ENGINE_SH, ['start'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+    text = execFileSync(ENGINE_SH, ['env'], { encoding: 'utf8' });
+  } else {
+    // `start PROFILE` prints the profile's environment (DCL_ENGINE_PROFILE included, for `retag`).
+    text = execFileSync(ENGINE_SH, ['start', profile], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 600_000 });
+  }
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const line of text.split('\n')) {
     const exp = /^export ([A-Z_]+)=(.*)$/.exec(line.trim());
+    // (printf %q only quotes what needs it; these paths need none)
     if (exp?.[1] !== undefined && exp[2] !== undefined) env[exp[1]] = exp[2].replace(/^(['"])(.*)\1$/, '$2');
     const unset = /^unset ([A-Z_]+)$/.exec(line.trim());
     if (unset?.[1] !== undefined) delete env[unset[1]];
@@ -437,6 +479,7 @@ export class DifferentialSuite {
   private readonly started = Date.now();
 
   private constructor(
+    readonly engineProfile: EngineProfile,
     readonly env: NodeJS.ProcessEnv,
     readonly engine: EngineInfo,
     /** Temp root: the manifest dir and every scenario's context. */
@@ -444,24 +487,24 @@ export class DifferentialSuite {
     readonly manifestDir: string,
   ) {}
 
-  /** Starts the engine, prunes BuildKit's cache and creates an empty manifest dir. */
-  static async start(): Promise<DifferentialSuite> {
-    const env = engineEnv();
+  /** Starts the profile's engine, prunes BuildKit's cache and creates an empty manifest dir. */
+  static async start(profile: EngineProfile): Promise<DifferentialSuite> {
+    const env = engineEnv(profile.profile);
     const engine = await engineInfo(env);
     const prune = await run('docker', ['builder', 'prune', '-af'], env);
     if (prune.code !== 0) throw new Error(`docker builder prune -af failed:\n${tail(prune.stderr)}`);
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'dcl-differential-'));
     const manifestDir = path.join(root, 'manifest');
     fs.mkdirSync(manifestDir);
-    return new DifferentialSuite(env, engine, root, manifestDir);
+    return new DifferentialSuite(profile, env, engine, root, manifestDir);
   }
 
-  private cliArgs(command: 'predict' | 'build', ws: ScenarioWorkspace): string[] {
+  private cliArgs(command: 'predict' | 'build', ws: ScenarioWorkspace, extra: readonly string[] = []): string[] {
     const args = [CLI, command, '-f', path.join(ws.dir, ws.dockerfilePath), '--manifest', this.manifestDir, '--json'];
     if (ws.target !== undefined) args.push('--target', ws.target);
     if (ws.platform !== undefined) args.push('--platform', ws.platform);
     for (const [k, v] of Object.entries(ws.buildArgs)) args.push('--build-arg', `${k}=${v}`);
-    args.push(ws.dir);
+    args.push(...extra, ws.dir);
     return args;
   }
 
@@ -472,7 +515,7 @@ export class DifferentialSuite {
       buildArgs: { ...ws.buildArgs }, target: ws.target, durationMs: 0, buildSuccess: undefined, error: undefined, rows: [], otherVertices: [],
     };
     try {
-      const p = await run(process.execPath, this.cliArgs('predict', ws), this.env);
+      const p = await run(process.execPath, this.cliArgs('predict', ws, s.cliArgs), this.env);
       if (p.code !== 0) throw new Error(`predict exited ${p.code}:\n${tail(p.stderr)}`);
       let predicted: PredictOutput;
       try {
@@ -484,7 +527,8 @@ export class DifferentialSuite {
         result.rows = checkExpectations(predicted.steps, e.expect ?? []);
         return result;
       }
-      const b = await run(process.execPath, [...this.cliArgs('build', ws), '--', ...(s.dockerArgs ?? [])], this.env);
+      const extra = typeof s.dockerArgs === 'function' ? s.dockerArgs(ws.dir) : s.dockerArgs ?? [];
+      const b = await run(process.execPath, [...this.cliArgs('build', ws, s.cliArgs), '--', ...extra], this.env);
       let built: BuildOutput;
       try {
         built = parseBuildOutput(b.stdout);
@@ -537,17 +581,9 @@ export class DifferentialSuite {
     }
   }
 
-  report(scenarios: readonly Scenario[], dropped: Array<{ name: string; reason: string }>, filter: string | undefined): AccuracyReport {
-    return {
-      version: 1,
-      generatedAt: new Date().toISOString(),
-      engine: this.engine,
-      filter,
-      durationMs: Date.now() - this.started,
-      scenarios: scenarios.map((s) => ({ name: s.name, kinds: s.kinds, modelledOn: s.modelledOn, edits: s.edits.length, predictOnly: s.edits.some((e) => e.predictOnly === true) })),
-      dropped,
-      edits: this.edits,
-    };
+  /** This engine's part of the report. */
+  engineRun(): EngineRun {
+    return { label: this.engineProfile.label, profile: this.engineProfile.profile, engine: this.engine, durationMs: Date.now() - this.started, edits: this.edits };
   }
 
   /** Removes the temp contexts and the manifest (keeps them with DCL_DIFF_KEEP=1). */
@@ -557,19 +593,32 @@ export class DifferentialSuite {
   }
 }
 
+export function matrixReport(scenarios: readonly Scenario[], dropped: Array<{ name: string; reason: string }>, filter: string | undefined, runs: EngineRun[], startedAt: number): AccuracyReport {
+  return {
+    version: 2,
+    generatedAt: new Date().toISOString(),
+    filter,
+    durationMs: Date.now() - startedAt,
+    scenarios: scenarios.map((s) => ({ name: s.name, kinds: s.kinds, modelledOn: s.modelledOn, edits: s.edits.length, predictOnly: s.edits.some((e) => e.predictOnly === true) })),
+    dropped,
+    runs,
+  };
+}
+
 export function writeReport(report: AccuracyReport, file = REPORT_PATH): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
+  fs.writeFileSync(file + '.tmp', JSON.stringify(report, null, 2) + '\n');
+  fs.renameSync(file + '.tmp', file);
 }
 
 /** Human-readable lines for every problem of a scenario's results. */
-export function formatProblems(results: readonly EditResult[]): string {
+export function formatProblems(results: readonly EditResult[], prefix = ''): string {
   const lines: string[] = [];
   for (const r of results) {
     const problems = problemsOf(r);
     if (problems.length === 0) continue;
     const args = Object.entries(r.buildArgs).map(([k, v]) => `${k}=${v}`).join(' ');
-    lines.push(`scenario "${r.scenario}", edit ${r.index} "${r.edit}"${r.target === undefined ? '' : ` --target ${r.target}`}${args === '' ? '' : ` build args: ${args}`}:`);
+    lines.push(`${prefix}scenario "${r.scenario}", edit ${r.index} "${r.edit}"${r.target === undefined ? '' : ` --target ${r.target}`}${args === '' ? '' : ` build args: ${args}`}:`);
     for (const p of problems) lines.push('  ' + p.replace(/\n/g, '\n    '));
   }
   return lines.join('\n');

@@ -14,6 +14,11 @@ export async function startEngine(): Promise<NodeJS.ProcessEnv> {
   return parseEngineEnv(await engine('env'));
 }
 
+/** Starts an engine.sh profile (`28`, `28-containerd`, ...: its own instance) and returns its environment. */
+export async function startProfile(profile: string): Promise<NodeJS.ProcessEnv> {
+  return parseEngineEnv(await engine('start', profile));
+}
+
 /** A second engine on tcp://127.0.0.1:PORT, standing in for a remote one; stop it with stopTcpEngine. */
 export async function startTcpEngine(port: number): Promise<NodeJS.ProcessEnv> {
   await engine('tcp', String(port));

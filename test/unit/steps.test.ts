@@ -136,11 +136,62 @@ test('two tags of one image are the same base', () => {
   assert.notEqual(a.steps[0]?.vertex, b.steps[0]?.vertex, 'the names still show the tag');
 });
 
-test("a cache mount's id and sharing do not change the key; its target does", () => {
-  const k = (m: string): string | undefined => keyOf(plan(`FROM alpine\nRUN --mount=${m} npm ci\n`), 'npm ci');
-  assert.equal(k('type=cache,target=/root/.npm'), k('type=cache,id=npm2,target=/root/.npm'));
-  assert.equal(k('type=cache,target=/root/.npm'), k('type=cache,target=/root/.npm,sharing=locked'));
-  assert.notEqual(k('type=cache,target=/root/.npm'), k('type=cache,target=/root/.cache'));
+test("a cache mount's id and sharing reach the key only as the default (exec.go checkShouldClearCacheOpts)", () => {
+  const k = (m: string, args: Record<string, string> = {}): string | undefined => keyOf(plan(`FROM alpine\nWORKDIR /app\nRUN --mount=${m} npm ci\n`, { buildArgs: args }), 'npm ci');
+  const dflt = k('type=cache,target=/root/.npm');
+  // custom ids and sharing modes are all cleared: one key among them ...
+  assert.equal(k('type=cache,id=npm,target=/root/.npm'), k('type=cache,id=npm2,target=/root/.npm'));
+  assert.equal(k('type=cache,id=npm,target=/root/.npm'), k('type=cache,target=/root/.npm,sharing=locked'));
+  assert.equal(k('type=cache,id=npm,target=/root/.npm,sharing=private'), k('type=cache,target=/root/.npm,sharing=locked'));
+  // ... but not the default's: removing them (or setting them) changes the key
+  assert.notEqual(dflt, k('type=cache,id=npm,target=/root/.npm'));
+  assert.notEqual(dflt, k('type=cache,target=/root/.npm,sharing=locked'));
+  // spelled-out defaults are the default
+  assert.equal(dflt, k('type=cache,id=/root/.npm,target=/root/.npm'));
+  assert.equal(dflt, k('type=cache,target=/root/.npm,sharing=shared'));
+  // "root/.npm" makes the id "/root/.npm", equal to the target but not the default "//root/.npm"
+  assert.notEqual(dflt, k('type=cache,id=root/.npm,target=/root/.npm'));
+  assert.notEqual(dflt, k('type=cache,id=root/.npm,target=/root/.npm,sharing=locked'));
+  // the namespace is part of a kept id
+  assert.notEqual(dflt, k('type=cache,target=/root/.npm', { BUILDKIT_CACHE_MOUNT_NS: 'ns' }));
+  // a relative target's default id is not the absolute target: cleared like a custom id
+  assert.equal(k('type=cache,target=.cache'), k('type=cache,id=x,target=.cache'));
+  assert.notEqual(dflt, k('type=cache,target=/root/.cache'));
+});
+
+test('COPY --chmod and --chown spellings that BuildKit resolves alike share a key', () => {
+  const k = (flags: string): string | undefined => keyOf(plan(`FROM alpine\nCOPY ${flags} a /a\n`, { context: () => ({ checksum: 'c', files: [], missing: [] }) }), 'COPY');
+  assert.equal(k('--chmod=755'), k('--chmod=0755'));
+  assert.equal(k('--chmod=755'), k('--chmod=00755'));
+  assert.notEqual(k('--chmod=755'), k('--chmod=775'));
+  assert.notEqual(k('--chmod=755'), k(''));
+  assert.equal(k('--chown=root'), k('--chown=0'));
+  assert.equal(k('--chown=root:root'), k('--chown=0:0'));
+  assert.equal(k('--chown=root:root'), k('--chown=00:root'));
+  assert.notEqual(k('--chown=root'), k('--chown=root:root'), 'no group is not group 0');
+  assert.notEqual(k('--chown=node'), k('--chown=1000'), 'names are resolved at build time');
+  assert.notEqual(k('--chown=1000:1000'), k('--chown=1000'));
+});
+
+test('COPY --link with merge ops: its own vertex and a LINK vertex that what follows stands on', () => {
+  const ctx = (sum: string): PlanOptions['context'] => () => ({ checksum: sum, files: [], missing: [] });
+  const df = 'FROM alpine\nRUN a\nCOPY --link x /x\nRUN b\n';
+  const p1 = plan(df, { mergeOps: true, context: ctx('1') });
+  assert.deepEqual(p1.steps.map((s) => s.vertex), [
+    '[1/4] FROM docker.io/library/alpine:latest', '[2/4] RUN a', '[3/4] COPY --link x /x', '[3/4] LINK COPY --link x /x', '[4/4] RUN b',
+  ]);
+  const p2 = plan(df.replace('RUN a', 'RUN a2'), { mergeOps: true, context: ctx('1') });
+  const p3 = plan(df, { mergeOps: true, context: ctx('2') });
+  assert.equal(keyOf(p1, '3/4] COPY'), keyOf(p2, '3/4] COPY'), 'the copy does not depend on the step below');
+  assert.notEqual(keyOf(p1, 'LINK'), keyOf(p2, 'LINK'));
+  assert.notEqual(keyOf(p1, 'RUN b'), keyOf(p3, 'RUN b'), 'a changed linked file changes what follows');
+  assert.deepEqual(plan(df, { mergeOps: false, context: ctx('1') }).steps.map((s) => s.vertex).filter((v) => v.includes('LINK')), []);
+});
+
+test('the containerd store names a FROM with the digest the tag resolves to', () => {
+  const img: PlanOptions['images'] = () => ({ id: 'sha256:abc', env: [], workdir: '', user: '', shell: undefined });
+  assert.equal(plan('FROM alpine:3.19\n', { images: img, baseNamesPinned: true }).steps[0]?.vertex, '[1/1] FROM docker.io/library/alpine:3.19@sha256:abc');
+  assert.equal(plan('FROM alpine:3.19\n', { images: img }).steps[0]?.vertex, '[1/1] FROM docker.io/library/alpine:3.19');
 });
 
 test('a RUN --mount reads a state of its own: a single stage then shows its stage word', () => {

@@ -137,6 +137,8 @@ export interface DockerReady {
   imageStore: ImageStore;
   /** Whether `COPY --link` gets a merge op (cache independent of the layers below it). */
   mergeOps: boolean;
+  /** Whether FROM vertices are named with the digest the image store resolved (`FROM ref@sha256:…`). */
+  baseNamesPinned: boolean;
   /** Things that work but not as well as they could (`no-buildx`). */
   notes: DockerProblem[];
 }
@@ -207,9 +209,14 @@ export function parseDockerInfo(json: string): { id: string | undefined; storage
   };
 }
 
-/** The cache partition: builds on the same endpoint + buildx builder share one BuildKit cache. */
-export function builderIdentity(endpoint: string, builderName: string, driver: string): string {
-  return `${endpoint}|builder=${builderName}|driver=${driver}`;
+/**
+ * The cache partition: builds on the same endpoint + buildx builder share one BuildKit cache. The
+ * docker driver's BuildKit keeps its cache with the image store, so switching the daemon to the
+ * containerd store starts another cache (the classic store keeps the identity it always had).
+ */
+export function builderIdentity(endpoint: string, builderName: string, driver: string, imageStore: ImageStore = 'classic'): string {
+  const store = driver === 'docker' && imageStore === 'containerd' ? '|store=containerd' : '';
+  return `${endpoint}|builder=${builderName}|driver=${driver}${store}`;
 }
 
 /**
@@ -300,6 +307,8 @@ export async function probeDocker(env: NodeJS.ProcessEnv = process.env, options:
   // BuildKit's own workers (docker-container, kubernetes, remote) have merge ops; inside dockerd
   // only the containerd image store does (moby disables them on graphdrivers).
   const mergeOps = engine === 'buildkit' && (builderDriver !== 'docker' || dinfo.imageStore === 'containerd');
+  // The containerd store resolves a local tag to its digest and BuildKit pins the FROM to it.
+  const baseNamesPinned = engine === 'buildkit' && builderDriver === 'docker' && dinfo.imageStore === 'containerd';
   const resolvedEndpoint = endpoint ?? `context:${context ?? 'default'}`;
   return {
     ok: true,
@@ -312,11 +321,12 @@ export async function probeDocker(env: NodeJS.ProcessEnv = process.env, options:
     endpoint: resolvedEndpoint,
     builderName,
     builderDriver,
-    builder: builderIdentity(resolvedEndpoint, builderName, builderDriver),
+    builder: builderIdentity(resolvedEndpoint, builderName, builderDriver, dinfo.imageStore),
     daemonId: dinfo.id,
     storageDriver: dinfo.storageDriver,
     imageStore: dinfo.imageStore,
     mergeOps,
+    baseNamesPinned,
     notes,
   };
 }

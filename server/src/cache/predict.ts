@@ -266,6 +266,11 @@ export function predict(plan: BuildPlan, known: ReadonlyMap<string, StepRecord>,
     } else if (step.key !== undefined && step.reachable && seenInPlan.has(step.key)) {
       // The legacy builder serves a repeated step from the one this same build just made.
       p = { step, prediction: 'hit', reason: 'the same step runs earlier in this build', details: [], estimatedMs: undefined };
+    } else if (step.ignoreCache === true) {
+      p = { step, prediction: 'miss', reason: `--no-cache-filter: stage ${step.stageName} is built without the cache`, details: [], estimatedMs: durationFor(step) };
+    } else if (parentOutcome === 'miss' && !step.independent && ignoredBelow(plan, step, prevOfStage)) {
+      // Its parent reruns but keeps its cache key: BuildKit may still find this step.
+      p = { step, prediction: 'unknown', reason: 'the stage below is rebuilt without the cache (--no-cache-filter): this step is cached only if it produces the same result', details: [], estimatedMs: durationFor(step) };
     } else if (parentOutcome === 'miss' && !step.independent) {
       p = { step, prediction: 'miss', reason: 'previous step rebuilds', details: [], estimatedMs: durationFor(step) };
     } else if (step.key === undefined && (baseUnchecked(step, options) || parentOutcome === 'unknown') && options.imagesUnavailable !== undefined && !everRecorded(step, hx)) {
@@ -285,6 +290,8 @@ export function predict(plan: BuildPlan, known: ReadonlyMap<string, StepRecord>,
       p = { step, prediction: 'unknown', reason: 'depends on an earlier step that may rebuild', details: [], estimatedMs: durationFor(step) };
     } else if (known.has(step.key)) {
       p = { step, prediction: 'hit', reason: 'cached', details: [], estimatedMs: undefined };
+    } else if (step.doubt !== undefined) {
+      p = { step, prediction: 'unknown', reason: step.doubt, details: [], estimatedMs: durationFor(step) };
     } else {
       p = { step, prediction: 'miss', ...missReason(step, history, hx, options), estimatedMs: durationFor(step) };
     }
@@ -326,6 +333,15 @@ function everRecorded(step: PlannedStep, hx: HistoryIndex): boolean {
 function baseUnchecked(step: PlannedStep, options: PredictOptions): boolean {
   const why = options.imagesUnavailable;
   return why !== undefined && step.unknownReason !== undefined && step.unknownReason.startsWith(why);
+}
+
+/** Whether a step's parent is a step run without the cache (and the step itself is not). */
+function ignoredBelow(plan: BuildPlan, step: PlannedStep, prev: StepPrediction | undefined): boolean {
+  if (prev !== undefined) return prev.step.ignoreCache === true;
+  const base = plan.stages[step.stage]?.base;
+  if (base?.kind !== 'stage') return false;
+  const last = (plan.stages[base.index]?.steps ?? []).map((i) => plan.steps[i]).filter((x) => x !== undefined && !x.independent).pop();
+  return last?.ignoreCache === true;
 }
 
 /** The outcome a stage's first step inherits from the stage it is built FROM. */

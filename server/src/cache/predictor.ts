@@ -40,6 +40,8 @@ export interface PredictorOptions {
   images: ImageResolver;
   /** Whether the builder's worker supports merge ops (COPY --link independent of its parent). */
   mergeOps?: boolean;
+  /** The image store names FROM vertices with the resolved digest (DockerReady.baseNamesPinned). */
+  baseNamesPinned?: boolean;
   /** Set when the engine cannot be asked about images: FROM steps are then unknown, for this reason. */
   imagesUnavailable?: string | undefined;
   onHashProgress?: (done: number, total: number) => void;
@@ -68,7 +70,7 @@ export class Predictor {
   }
 
   /** `snapshot`: a context snapshot the caller already holds (the language server keeps one between keystrokes). */
-  async run(config: BuildConfig, text: string, flags: { pull?: boolean; snapshot?: ContextSnapshot | undefined } = {}): Promise<PredictionRun> {
+  async run(config: BuildConfig, text: string, flags: { pull?: boolean; noCacheFilter?: readonly string[] | undefined; snapshot?: ContextSnapshot | undefined } = {}): Promise<PredictionRun> {
     const ast = parse(text);
     const problems: string[] = [];
     const snapshot = flags.snapshot ?? await this.hasher(config.context, config.dockerfile).snapshot();
@@ -79,7 +81,9 @@ export class Predictor {
       platform: config.platform,
       context: contextSelector(snapshot),
       mergeOps: this.options.mergeOps ?? false,
+      baseNamesPinned: this.options.baseNamesPinned ?? false,
       pull: flags.pull ?? false,
+      noCacheFilter: flags.noCacheFilter,
       imagesUnavailable: this.options.imagesUnavailable,
     };
     // First pass only to learn which images the plan needs.

@@ -59,8 +59,18 @@ export interface PlanOptions {
   context?: ContextSelector | undefined;
   /** Whether the worker supports merge ops (`COPY --link` independent of its parent). */
   mergeOps?: boolean;
+  /**
+   * The image store resolves a base tag to its digest (the containerd store): BuildKit then names
+   * the FROM vertex `FROM ref@<image id>`. The classic store resolves local images without one.
+   */
+  baseNamesPinned?: boolean;
   /** `--pull`: base images are resolved again at build time. */
   pull?: boolean;
+  /**
+   * `--no-cache-filter`: stage names (the frontend's IsNoCache: every stage when the list is
+   * empty) whose steps BuildKit runs without the cache. Undefined: no filter.
+   */
+  noCacheFilter?: readonly string[] | undefined;
   /** Set when the engine cannot be asked about images: FROM steps are unknown for this reason. */
   imagesUnavailable?: string | undefined;
 }
@@ -95,6 +105,13 @@ export interface PlannedStep {
   selection: ContextSelection | undefined;
   /** Steps whose key does not chain on the previous one (`COPY --link` on a worker with merge ops). */
   independent: boolean;
+  /** `--no-cache-filter` names this step's stage: BuildKit runs it without looking in the cache. */
+  ignoreCache?: boolean;
+  /**
+   * The key depends on something only the builder knows (its frontend's version): the step is
+   * unknown for this reason unless exactly this key was recorded.
+   */
+  doubt?: string;
 }
 
 export type StageBase =
@@ -313,6 +330,9 @@ export function planBuild(ast: DockerfileAST, options: PlanOptions = {}): BuildP
       return `[${stageWord}${String(counter).padStart(width, ' ')}/${total}] ${name}`;
     };
 
+    // dockerfile2llb: ds.ignoreCache = IsNoCache(stage name): by name only, never by index.
+    const filter = options.noCacheFilter;
+    const ignored = filter !== undefined && (filter.length === 0 || (s.name !== undefined && filter.some((f) => f.toLowerCase() === s.name?.toLowerCase())));
     // State carried through the stage.
     let key: string | undefined;
     let env: EnvList;
@@ -360,6 +380,9 @@ export function planBuild(ast: DockerfileAST, options: PlanOptions = {}): BuildP
         index, kind, stage: st.index, stageName: st.displayName, instruction: inst, vertex: firstVertex, ownVertex: vertex,
         key: stepKey, parentKey, unknownReason: stepKey === undefined ? why : undefined, inputs, reachable: st.reachable, dedupOf,
         readsStages: extra.readsStages ?? [], selection: extra.selection, independent: extra.independent ?? false,
+        // dockerfile2llb marks only RUN and COPY/ADD with llb.IgnoreCache (not FROM, not WORKDIR's mkdir)
+        ...(ignored && (kind === 'run' || kind === 'copy' || kind === 'add') ? { ignoreCache: true } : {}),
+        ...(extra.doubt === undefined ? {} : { doubt: extra.doubt }),
       });
       st.steps.push(index);
       if (stepKey === undefined) {
@@ -374,7 +397,8 @@ export function planBuild(ast: DockerfileAST, options: PlanOptions = {}): BuildP
       const imgId = image?.id;
       const platform = s.platform === undefined ? targetPlatform : tryWord(lex, s.platform, globalArgs);
       // Keyed by the image, not the tag: two tags of one image are the same base to BuildKit.
-      addStep('from', s.from, prefix(`FROM ${normalized}`), [imgId ?? normalized, platform],
+      const pinned = options.baseNamesPinned === true && imgId !== undefined && !normalized.includes('@') ? `${normalized}@${imgId}` : normalized;
+      addStep('from', s.from, prefix(`FROM ${pinned}`), [imgId ?? normalized, platform],
         { text: s.from.original.trim(), base: imgId === undefined ? normalized : `${normalized} (${imgId})`, platform },
         {
           unknown: options.pull === true ? `--pull: ${st.base.ref} is resolved again at build time`
@@ -417,8 +441,14 @@ export function planBuild(ast: DockerfileAST, options: PlanOptions = {}): BuildP
         case 'workdir': {
           workdir = normalizeWorkdir(workdir, expand(inst.args[0]?.value ?? ''));
           if (workdir !== '/') {
-            addStep('workdir', inst, prefix(uppercaseCmd(expand(inst.original.trim()))), [cleanPath(workdir), user],
-              { text: inst.original.trim(), workdir, user });
+            // Frontends from Dockerfile 1.16 (BuildKit 0.23, "make WORKDIR respect SOURCE_DATE_EPOCH")
+            // create the directory with the epoch's time; older ones ignore it. Docker's own
+            // BuildKit does not tell its version (Debian: v0.0.0+unknown), so it is a doubt.
+            const epoch = buildArgs.SOURCE_DATE_EPOCH;
+            const withEpoch = epoch !== undefined && epoch !== '';
+            addStep('workdir', inst, prefix(uppercaseCmd(expand(inst.original.trim()))), withEpoch ? [cleanPath(workdir), user, ['epoch', epoch]] : [cleanPath(workdir), user],
+              { text: inst.original.trim(), workdir, user },
+              withEpoch ? { doubt: 'SOURCE_DATE_EPOCH: newer Dockerfile frontends (1.16+) give WORKDIR its time, older ones do not, and this builder does not say which it has' } : {});
           }
           break;
         }
@@ -432,7 +462,7 @@ export function planBuild(ast: DockerfileAST, options: PlanOptions = {}): BuildP
           for (const f of flagValues(inst, 'mount')) {
             const parsed = f.flagValue === undefined ? undefined : parseMount(expand(f.flagValue)).mount;
             if (parsed === undefined) continue;
-            const m = mountKey(parsed, workdir);
+            const m = mountKey(parsed, workdir, buildArgs.BUILDKIT_CACHE_MOUNT_NS ?? '');
             if ((parsed.type === 'bind' || parsed.type === 'cache') && parsed.from !== undefined) {
               const src = fromTarget(parsed.from);
               const k = src.stage !== undefined ? stages[src.stage]?.finalKey : imageKey(src.image ?? '');
@@ -521,7 +551,7 @@ export function planBuild(ast: DockerfileAST, options: PlanOptions = {}): BuildP
           } else {
             contentKey = hashKey('inline');
           }
-          const def = [isAdd, dest, chown, chmod, parents, link, excludes, unpack ?? null, flagValue(inst, 'keep-git-dir') ?? null,
+          const def = [isAdd, dest, chownInKey(chown), chmodInKey(chmod), parents, link, excludes, unpack ?? null, flagValue(inst, 'keep-git-dir') ?? null,
             local.map((s) => path.posix.basename(s)), inline];
           const name = uppercaseCmd(tryWord(lex, inst.original.trim(), env));
           const independent = link && options.mergeOps === true;
@@ -532,6 +562,17 @@ export function planBuild(ast: DockerfileAST, options: PlanOptions = {}): BuildP
               ...(fromKeys.length === 0 ? {} : { from: fromKeys }),
             },
             { contentKey, unknown, readsStages: reads, selection, independent });
+          if (independent) {
+            // With merge ops the copy is its own vertex, on scratch; BuildKit then merges it onto
+            // the stage under the same number (`[2/3] LINK COPY …`), a vertex keyed by both, so
+            // it reruns whenever a step below changes, and what follows stands on the merge.
+            const copy = steps[steps.length - 1];
+            const copyVertex = copy?.ownVertex ?? name;
+            const merged = copyVertex.replace(/^(\[[^\]]*\] )?/, (m) => `${m}LINK `);
+            addStep(isAdd ? 'add' : 'copy', inst, merged, ['merge', copy?.key ?? null],
+              { text: inst.original.trim(), workdir, user },
+              { unknown: copy?.key === undefined ? copy?.unknownReason ?? unknown : undefined });
+          }
           break;
         }
         default:
@@ -580,13 +621,61 @@ function runStep(inst: Instruction, shell: string[]): { args: string[]; inline: 
   return { args: [...shell, joined], inline: null, nameSuffix: '' };
 }
 
-function mountKey(m: Mount, workdir: string): unknown[] {
-  const target = m.target === undefined ? '' : m.target.startsWith('/') ? m.target : path.posix.join(workdir, m.target);
-  // A cache mount's id and sharing never reach the key: BuildKit clears them unless they are the
-  // defaults derived from the target, which is in the key anyway (exec.go checkShouldClearCacheOpts).
+function mountKey(m: Mount, workdir: string, cacheNamespace: string): unknown[] {
+  const target = m.target === undefined ? '' : m.target.startsWith('/') ? m.target : path.posix.join('/', workdir, m.target);
   const dropped = m.type === 'cache' ? ['target', 'dst', 'destination', 'id', 'sharing'] : ['target', 'dst', 'destination'];
   const opts = m.options.filter(([k]) => !dropped.includes(k)).sort((a, b) => a[0].localeCompare(b[0]));
-  return [m.type, target, m.readOnly, opts];
+  return m.type === 'cache' ? [m.type, target, m.readOnly, opts, cacheIdInKey(m, target, cacheNamespace)] : [m.type, target, m.readOnly, opts];
+}
+
+/**
+ * What of a cache mount's id and sharing reaches the key. The Dockerfile frontend makes the id
+ * `<BUILDKIT_CACHE_MOUNT_NS>/<id, default path.Clean(target as written)>` (convert_runmount.go);
+ * ExecOp.CacheMap (exec.go checkShouldClearCacheOpts) keeps it, and sharing=shared, only when it
+ * is the target itself (the id equals the absolute target, or does after its first "/") and
+ * sharing is shared; otherwise it clears both. So any custom id (or sharing) keys the same, but
+ * not like the default: removing them, or setting them back to the default, changes the key.
+ */
+export function cacheIdInKey(m: Pick<Mount, 'id' | 'sharing' | 'target'>, absTarget: string, cacheNamespace: string): string {
+  const id = `${cacheNamespace}/${m.id ?? path.posix.normalize(m.target ?? '').replace(/(.)\/+$/, '$1')}`;
+  const shared = m.sharing === undefined || m.sharing.toLowerCase() === 'shared';
+  const slash = id.indexOf('/');
+  const keep = shared && (id === absTarget || (slash >= 0 && id.slice(slash + 1) === absTarget));
+  return keep ? id : '';
+}
+
+/**
+ * COPY --chown as the file op gets it (llb.WithUser): "user[:group]", each part an id when it is
+ * "root" or a decimal int32 (strconv.ParseInt base 10: "0", "00", "+0" are one id), else a name
+ * resolved inside the image at build time. "root" and "0" are one key; "root" and "root:root" are
+ * not (no group vs group 0).
+ */
+export function chownInKey(chown: string): unknown {
+  if (chown === '') return ''; // as before normalising: keys recorded then stay valid
+  const colon = chown.indexOf(':');
+  const parts = colon < 0 ? [chown] : [chown.slice(0, colon), chown.slice(colon + 1)];
+  return parts.map((p) => {
+    if (p === 'root') return ['id', 0];
+    if (/^[+-]?\d+$/.test(p)) {
+      const n = Number(p);
+      if (n >= -(2 ** 31) && n < 2 ** 31) return ['id', n === 0 ? 0 : n];
+    }
+    return ['name', p];
+  });
+}
+
+/**
+ * COPY --chmod as the file op gets it: an octal number (strconv.ParseUint base 8, so "755",
+ * "0755" and "00755" are one mode); anything else is kept as written (newer frontends send a
+ * symbolic mode as a string).
+ */
+export function chmodInKey(chmod: string): unknown {
+  if (chmod === '') return '';
+  if (/^[0-7]+$/.test(chmod)) {
+    const n = parseInt(chmod, 8);
+    if (n <= 0xffffffff) return ['mode', n];
+  }
+  return ['text', chmod];
 }
 
 /** Every name under which BuildKit may show the vertex of `step` (its own and those of steps merged into it). */
