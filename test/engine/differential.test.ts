@@ -15,6 +15,9 @@ import {
   type EditResult, type PredictStep,
 } from '../helpers/differential';
 import { DROPPED, EDIT_KINDS, SCENARIOS, type EditKind } from './scenarios';
+import { ImpactCheck, writeImpactReport } from '../helpers/impactCheck';
+import { REPO, REPORT_PATH } from '../helpers/differential';
+import * as path from 'node:path';
 
 const FILTER = process.env.DCL_DIFF_ONLY;
 const selected = FILTER === undefined ? SCENARIOS : SCENARIOS.filter((s) => s.name.includes(FILTER));
@@ -77,11 +80,14 @@ describe('differential: predictions vs a real BuildKit', { skip: skip ?? false }
 
   before(async () => {
     suite = await DifferentialSuite.start();
+    // issue 17: `impact --base BEFORE --head AFTER` against what BuildKit rebuilt (DCL_IMPACT_CHECK=0: off).
+    if (process.env.DCL_IMPACT_CHECK !== '0') suite.impact = new ImpactCheck(suite.env, suite.root, suite.manifestDir, REPO);
   });
 
   after(() => {
     if (suite === undefined) return;
     writeReport(suite.report(selected, DROPPED, FILTER));
+    if (suite.impact !== undefined) writeImpactReport(suite.impact, path.join(path.dirname(REPORT_PATH), 'impact-check.json')); // issue 17
     const problems = all.filter((r) => problemsOf(r).length > 0);
     if (problems.length > 0) console.error(`\n=== differential: ${problems.length} edit(s) with disagreements ===\n${formatProblems(problems)}\n`);
     suite.dispose();
@@ -93,7 +99,8 @@ describe('differential: predictions vs a real BuildKit', { skip: skip ?? false }
       const results = await suite.run(s);
       all.push(...results);
       const text = formatProblems(results);
-      if (text !== '') assert.fail(`\n${text}`);
+      const impactText = (suite.impact?.problems(s.name) ?? []).map((f) => `impact after "${f.edit}":\n  ${f.problems.join('\n  ')}`).join('\n'); // issue 17
+      if (text !== '' || impactText !== '') assert.fail(`\n${text}${impactText === '' ? '' : `\n${impactText}`}`);
     });
   }
 });
