@@ -218,7 +218,8 @@ export interface ImpactConfigurationInfo {
 }
 
 export interface ImpactReport {
-  base: { revision: string; commit: string; how: string };
+  /** `branch`: the default branch the merge base was taken with; null when --base named the revision. */
+  base: { revision: string; commit: string; how: string; branch: string | null };
   head: { revision: string; commit: string | null };
   /** From the repository's top level. */
   dockerfile: string;
@@ -229,4 +230,4 @@ export interface ImpactReport {
 }
 
 /** The result: a report, or the message and kind of what went wrong (no repository, unknown revision, ...). */
-export type ImpactResult = { ok: true; report: ImpactReport } | { ok: false; kind: string; message: string };
+export type ImpactResult = { ok: true; report: ImpactReport; markdown: string } | { ok: false; kind: string; message: string };

@@ -57,6 +57,7 @@ export async function runImpact(req: ImpactRequest): Promise<ImpactRun> {
   const headCommit = req.head === undefined ? undefined : await resolveCommit(repo, req.head, 'head');
   let baseCommit: string;
   let how: string;
+  let branch: string | null = null;
   if (req.base !== undefined) {
     baseCommit = await resolveCommit(repo, req.base, 'base');
     how = `--base ${req.base}`;
@@ -64,6 +65,7 @@ export async function runImpact(req: ImpactRequest): Promise<ImpactRun> {
     const d = await defaultBase(repo, headCommit ?? 'HEAD');
     baseCommit = d.commit;
     how = d.description;
+    branch = d.branch;
   }
   const baseLabel = req.base ?? `${how} (${short(baseCommit)})`;
   const cache = new BlobCache();
@@ -79,7 +81,7 @@ export async function runImpact(req: ImpactRequest): Promise<ImpactRun> {
   }
   const impacts = req.configs.map((c) => impactOf(base, head, c, { history: req.history, mergeOps: req.mergeOps }));
   const report: ImpactReport = {
-    base: { revision: req.base ?? how, commit: baseCommit, how },
+    base: { revision: req.base ?? how, commit: baseCommit, how, branch },
     head: { revision: req.head ?? 'working tree', commit: headCommit ?? null },
     dockerfile: l.dockerfilePath,
     context: l.contextPath === '' ? '.' : l.contextPath,
