@@ -26,7 +26,7 @@ import { codeLenses } from './features/codeLens';
 import { DIAGNOSTIC_SOURCE, ruleDiagnostics, syntaxDiagnostics } from './features/diagnostics';
 import { foldingRanges } from './features/folding';
 import { hover } from './features/hover';
-import { documentImpact } from './features/impact';
+import { documentImpact, ImpactHashers } from './features/impact';
 import { documentSymbols } from './features/symbols';
 import { splitStages, type DockerfileAST } from './parser';
 import { runRules } from './rules';
@@ -321,12 +321,13 @@ connection.onRequest(FORGET_BUILDS_REQUEST, async (params: ForgetBuildsParams): 
 });
 
 // issue 17: the cache impact of a git change, for the open Dockerfile (features/impact.ts).
+const impactHashers = new ImpactHashers();
 connection.onRequest(IMPACT_REQUEST, async (params: ImpactParams): Promise<ImpactResult> => {
   const file = filePath(params.uri);
   if (file === undefined) return { ok: false, kind: 'not-a-repository', message: `not a file on disk: ${params.uri}` };
   const settings = await settingsFor(params.uri);
   const docker = session.docker;
-  return documentImpact(params, settings, session.configFor(file, settings), docker?.ok === true ? docker.mergeOps : false);
+  return documentImpact(params, settings, session.configFor(file, settings), docker?.ok === true ? docker.mergeOps : false, impactHashers);
 });
 
 // A bug must cost one answer, not the server: log and keep serving.

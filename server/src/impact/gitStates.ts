@@ -232,10 +232,11 @@ export async function revisionState(l: Layout, commit: string, label: string, ca
   };
 }
 
-/** The working tree, as the predictor reads it. */
-export async function workingTreeState(l: Layout): Promise<State> {
+/** The working tree, as the predictor reads it (`hasher`: one kept between calls re-reads only files whose stat changed). */
+export async function workingTreeState(l: Layout, hasher?: ContextHasher): Promise<State> {
   const text = fs.readFileSync(l.dockerfile, 'utf8');
-  const snapshot = await new ContextHasher(l.context, { dockerfile: l.dockerfile }).snapshot();
+  const h = hasher !== undefined && hasher.root === l.context ? hasher : new ContextHasher(l.context, { dockerfile: l.dockerfile });
+  const snapshot = await h.snapshot();
   return { label: 'working tree', commit: undefined, dockerfileText: text, snapshot, notes: [] };
 }
 

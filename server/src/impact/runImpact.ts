@@ -5,6 +5,7 @@
 
 import * as fs from 'node:fs';
 import type { ImpactConfigurationInfo, ImpactReport } from '../../../shared/src/protocol';
+import type { ContextHasher } from '../cache/contextHash';
 import type { KnownStep } from '../cache/manifest';
 import { GitError } from '../git/gitCli';
 import { defaultBase, openRepo, resolveCommit } from '../git/gitRepo';
@@ -20,6 +21,8 @@ export interface ImpactRequest {
   /** Recorded steps of the builder (newest first), for durations; empty without them. */
   history: readonly KnownStep[];
   mergeOps: boolean;
+  /** For the working tree: a hasher kept by the caller between requests (the editor), so unchanged files are not read again. */
+  hasher?: (context: string, dockerfile: string) => ContextHasher;
 }
 
 export interface ImpactRun {
@@ -73,7 +76,7 @@ export async function runImpact(req: ImpactRequest): Promise<ImpactRun> {
   let base: State;
   if (headCommit === undefined) {
     if (!fs.existsSync(l.dockerfile)) throw new GitError('missing-file', `${l.dockerfilePath} does not exist in the working tree`);
-    head = await workingTreeState(l);
+    head = await workingTreeState(l, req.hasher?.(l.context, l.dockerfile));
     base = await baseAgainstWorkingTree(l, baseCommit, baseLabel, head, cache);
   } else {
     head = await revisionState(l, headCommit, req.head ?? headCommit, cache);
