@@ -2,7 +2,7 @@
  * Runs the performance benchmarks, prints a table for each and writes test-output/bench.json
  * (scripts/performance-doc.ts turns it into docs/performance.md).
  *
- *   npm run bench [-- --only checksum,warm,keystroke,memory,bundle] [--files 10000,100000]
+ *   npm run bench [-- --only checksum,warm,keystroke,memory,bundle,impact] [--files 10000,100000]
  *                 [--size 1GB] [--runs N] [--no-buildkit] [--keep] [--out FILE] [--tmp DIR]
  *
  * --files: context sizes of the checksum benchmark; the largest is the big context of warm,
@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { bundleBench } from './bundle';
 import { checksumBench } from './checksum';
+import { impactBench } from './impact';
 import { freeBytes } from './lib/context';
 import { machineInfo, table, type BenchFile, type BenchResult } from './lib/report';
 import { Suite } from './lib/suite';
@@ -23,7 +24,7 @@ import { keystrokeBench } from './keystroke';
 import { memoryBench } from './memory';
 import { warmBench } from './warm';
 
-const ALL = ['checksum', 'warm', 'keystroke', 'memory', 'bundle'] as const;
+const ALL = ['checksum', 'warm', 'keystroke', 'memory', 'bundle', 'impact'] as const;
 type BenchId = (typeof ALL)[number];
 
 function parseSize(text: string): number {
@@ -97,6 +98,7 @@ async function main(): Promise<void> {
     if (want('keystroke')) report(await keystrokeBench(suite));
     if (want('memory')) report(await memoryBench(suite));
     if (want('bundle')) report(await bundleBench(suite));
+    if (want('impact')) report(await impactBench(suite));
   } finally {
     save();
     suite.cleanup();

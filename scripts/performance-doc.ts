@@ -6,6 +6,8 @@
  *
  * Usage: node --import tsx scripts/performance-doc.ts [--in test-output/bench.json] [--out docs/performance.md]
  * (a lone positional argument is taken as --in, as before).
+ *   --section impact --in test-output/bench-impact.json: replace only that benchmark's fenced
+ *   section (from `npm run bench -- --only impact --out test-output/bench-impact.json`).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -87,16 +89,59 @@ function anchor(title: string): string {
   return '#' + title.toLowerCase().replace(/[^a-z0-9 -]/g, '').trim().replace(/ /g, '-');
 }
 
+/**
+ * One benchmark's section. A benchmark that can run alone (`--only impact`) is fenced by markers,
+ * so that `--section ID` can replace it from its own run without regenerating the rest.
+ */
+function sectionOf(r: BenchResult, source: string): string[] {
+  const lines = [`## ${r.title}`, ''];
+  if (SEPARATE.includes(r.id)) lines.unshift(`<!-- bench:${r.id} from ${source.split(path.sep).join('/')} (${new Date().toISOString().slice(0, 10)}); scripts/performance-doc.ts --section ${r.id} -->`);
+  for (const n of r.notes) lines.push(`- ${n}`);
+  lines.push('', table(r.rows));
+  if (r.findings.length > 0) {
+    lines.push('');
+    for (const f of r.findings) lines.push(`- ${f}`);
+  }
+  lines.push('', `(${(r.durationMs / 1000).toFixed(0)} s)`);
+  if (SEPARATE.includes(r.id)) lines.push(`<!-- /bench:${r.id} -->`);
+  return lines;
+}
+
+/** Benchmarks whose section may come from a run of their own. */
+const SEPARATE = ['impact'];
+
+/** `--section ID`: that benchmark's section from `input`, put in place of its fenced one (else before "What to fix"). */
+function replaceSection(input: string, doc: string, id: string): void {
+  const b = load(input);
+  const r = b.results.find((x) => x.id === id);
+  if (r === undefined) throw new Error(`${input} has no result of benchmark ${id}`);
+  if (!SEPARATE.includes(id)) throw new Error(`--section: ${id} is not one of ${SEPARATE.join(', ')}`);
+  const text = fs.readFileSync(doc, 'utf8');
+  const fromRoot = path.relative(ROOT, path.resolve(input));
+  const machine = `${b.machine.cores} cores, ${b.machine.cpuModel}, node ${b.machine.node}, ${b.machine.date.slice(0, 10)}`;
+  const section = sectionOf(r, fromRoot).join('\n').replace(`## ${r.title}\n`, `## ${r.title}\n\n- From a run of its own (${machine}).`);
+  const fence = new RegExp(`<!-- bench:${id} [^\\n]*-->[\\s\\S]*?<!-- /bench:${id} -->`);
+  const next = fence.test(text) ? text.replace(fence, () => section)
+    : text.includes('\n## What to fix') ? text.replace('\n## What to fix', () => `\n${section}\n\n## What to fix`) : `${text.trimEnd()}\n\n${section}\n`;
+  fs.writeFileSync(doc, next);
+  console.log(`wrote the ${id} section of ${path.relative(process.cwd(), doc)} from ${path.relative(process.cwd(), input)}`);
+}
+
 function main(): void {
   const { values, positionals } = parseArgs({
     options: {
       in: { type: 'string' },
       out: { type: 'string', default: path.join(ROOT, 'docs', 'performance.md') },
+      section: { type: 'string' },
     },
     allowPositionals: true,
   });
   const input = values.in ?? positionals[0] ?? path.join(ROOT, 'test-output', 'bench.json');
   const doc = values.out;
+  if (values.section !== undefined) {
+    replaceSection(input, doc, values.section);
+    return;
+  }
   const b = load(input);
   const out: string[] = [];
   const w = (s = ''): void => { out.push(s); };
@@ -112,7 +157,8 @@ function main(): void {
   w('2. **warm prediction after one file changes** in the big context, the way the language server does it after a file event (a patched snapshot), taken apart, with the full re-walk of a build alongside;');
   w('3. **keystroke**: re-prediction after a one-character edit, over the held snapshot;');
   w('4. **memory** of the language server with the big context loaded;');
-  w('5. **bundle size and activation**.');
+  w('5. **bundle size and activation**;');
+  w('6. **impact of a git change** (`dockerfile-cache-lens impact`) on the big context committed to git, against `git diff --stat` on the same revisions.');
   w();
   w('The machine is shared and noisy: the tables give medians, and ratios only between measures of the same run. Times are never asserted in tests; the warm benchmark does check that the patched prediction is right (it throws otherwise). The benchmarks call the server\'s own code (server/src) or run its bundle; bench/lib/phases.ts is a copy of `Predictor.run` split into timed parts, and the benchmarks say when its total drifts from the real one.');
   w();
@@ -164,17 +210,7 @@ function main(): void {
   }
   for (const r of b.results) {
     w();
-    w(`## ${r.title}`);
-    w();
-    for (const n of r.notes) w(`- ${n}`);
-    w();
-    w(table(r.rows));
-    if (r.findings.length > 0) {
-      w();
-      for (const f of r.findings) w(`- ${f}`);
-    }
-    w();
-    w(`(${(r.durationMs / 1000).toFixed(0)} s)`);
+    for (const line of sectionOf(r, source)) w(line);
   }
   w();
   w('## What to fix');

@@ -20,6 +20,7 @@ import { TASK_TYPE, describeActual, formatDuration, type BuildFlowResult, type B
 import { statusText, statusTooltip, summarizeLenses } from './lensSummary';
 import { renderReport, type LastBuild } from './report';
 import { BuildTaskProvider, createTask, definitionFor, findDockerfiles, type TaskContext } from './tasks';
+import { registerImpact } from './impactView';
 
 export const COMMANDS = {
   build: 'dockerfileCacheLens.build',
@@ -361,6 +362,8 @@ export async function activate(context: ExtensionContext): Promise<void> {
   client.onNotification(DOCKER_STATUS_NOTIFICATION, (params: DockerStatusParams) => { status.setDocker(params); });
   await client.start();
   status.refresh();
+  // issue 17: "Compare Cache with Branch…" and the status bar's "since main" (impactView.ts).
+  context.subscriptions.push(...registerImpact(() => client));
 }
 
 export async function deactivate(): Promise<void> {

@@ -3,6 +3,7 @@
  *   dockerfile-cache-lens parse   [-f Dockerfile] [--json | --dump]
  *   dockerfile-cache-lens predict [options] [CONTEXT]
  *   dockerfile-cache-lens build   [options] [CONTEXT] [-- docker build args]
+ *   dockerfile-cache-lens impact  [--base REV] [--head REV] [options] [CONTEXT]
  */
 
 import * as fs from 'node:fs';
@@ -21,6 +22,8 @@ import { pathsOf } from './cache/entryTable';
 import type { KnownStep } from './cache/manifest';
 import { applyFix, runRules, type RuleDiagnostic, type RuleSeverity } from './rules';
 import { DOCKER_DOWN_NOTICE } from '../../shared/src/protocol';
+import { EXIT } from './exitCodes';
+import { IMPACT_USAGE, impactCommand } from './impact/impactCommand';
 
 const USAGE = `Usage: dockerfile-cache-lens <command> [options]
 
@@ -38,7 +41,7 @@ Commands:
   parse [-f Dockerfile] [--json | --dump]
                                 Show how BuildKit reads the Dockerfile (--dump: BuildKit's own
                                 AST dump format; --json: the full tree with ranges).
-
+${IMPACT_USAGE}
 Options of predict and build:
   -f, --file PATH          The Dockerfile (default: CONTEXT/Dockerfile)
   --target STAGE           Build this stage (default: the last one)
@@ -60,7 +63,7 @@ works as a local one.
 `;
 
 /** Exit codes a script can act on. */
-export const EXIT = { ok: 0, problems: 1, usage: 2, notFound: 3, docker: 4, buildFailed: 5, cancelled: 130 } as const;
+export { EXIT };
 
 type Out = NodeJS.WritableStream;
 
@@ -442,6 +445,7 @@ export async function main(argv: string[], out: Out = process.stdout, err: Out =
   switch (command) {
     case 'parse': return parseCommand(rest, out, err);
     case 'lint': return lintCommand(rest, out, err);
+    case 'impact': return impactCommand(rest, out, err);
     case 'predict':
     case 'build': return predictOrBuild(command, rest, out, err);
     default:

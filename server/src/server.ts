@@ -14,7 +14,8 @@ import {
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import {
-  BUILD_FINISHED_REQUEST, DOCKER_DOWN_NOTICE, DOCKER_STATUS_NOTIFICATION, FORGET_BUILDS_REQUEST, PREPARE_BUILD_REQUEST, SETTINGS_SECTION, normalizeSettings,
+  BUILD_FINISHED_REQUEST, DOCKER_DOWN_NOTICE, DOCKER_STATUS_NOTIFICATION, FORGET_BUILDS_REQUEST, IMPACT_REQUEST, PREPARE_BUILD_REQUEST, SETTINGS_SECTION, normalizeSettings,
+  type ImpactParams, type ImpactResult,
   type BuildFinishedParams, type BuildFinishedResult, type CacheLensSettings, type DockerStatusParams, type ForgetBuildsParams, type PrepareBuildParams,
   type PrepareBuildResult,
 } from '../../shared/src/protocol';
@@ -25,6 +26,7 @@ import { codeLenses } from './features/codeLens';
 import { DIAGNOSTIC_SOURCE, ruleDiagnostics, syntaxDiagnostics } from './features/diagnostics';
 import { foldingRanges } from './features/folding';
 import { hover } from './features/hover';
+import { documentImpact, ImpactHashers } from './features/impact';
 import { documentSymbols } from './features/symbols';
 import { splitStages, type DockerfileAST } from './parser';
 import { runRules } from './rules';
@@ -333,6 +335,16 @@ connection.onRequest(FORGET_BUILDS_REQUEST, async (params: ForgetBuildsParams): 
   const file = filePath(params.uri);
   const settings = await settingsFor(params.uri);
   await session.forget(settings, file === undefined ? undefined : session.configFor(file, settings));
+});
+
+// issue 17: the cache impact of a git change, for the open Dockerfile (features/impact.ts).
+const impactHashers = new ImpactHashers();
+connection.onRequest(IMPACT_REQUEST, async (params: ImpactParams): Promise<ImpactResult> => {
+  const file = filePath(params.uri);
+  if (file === undefined) return { ok: false, kind: 'not-a-repository', message: `not a file on disk: ${params.uri}` };
+  const settings = await settingsFor(params.uri);
+  const docker = session.docker;
+  return documentImpact(params, settings, session.configFor(file, settings), docker?.ok === true ? docker.mergeOps : false, impactHashers);
 });
 
 // A bug must cost one answer, not the server: log and keep serving.

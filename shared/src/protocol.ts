@@ -188,3 +188,62 @@ export interface DockerStatusParams {
 
 /** The notice of a stopped engine, in the status bar and in `predict`'s header. */
 export const DOCKER_DOWN_NOTICE = 'Docker is not running: base images cannot be checked';
+
+// --- Cache impact of a git change (`dockerfile-cache-lens impact`, "Compare Cache with Branch…") ---
+
+/** Computes, for the open Dockerfile, which steps a git change makes rerun. */
+export const IMPACT_REQUEST = 'dockerfileCacheLens/impact';
+export interface ImpactParams {
+  uri: string;
+  /** A revision; omitted: the merge base with the default branch (origin/HEAD, else main, else master). */
+  base?: string | undefined;
+  /** A revision; omitted: the working tree. */
+  head?: string | undefined;
+}
+
+export interface ImpactStepInfo {
+  vertex: string;
+  stage: string;
+  /** 1-based line in the head's Dockerfile. */
+  line: number;
+  instruction: string;
+  text: string;
+  /** `miss`: reruns; `unknown`: may rerun (nothing local can tell). */
+  prediction: 'miss' | 'unknown';
+  reason: string;
+  details: string[];
+  /** From recorded builds; null when this step was never built here. */
+  estimatedSeconds: number | null;
+  /** The first step of its stage that reruns. */
+  firstInStage: boolean;
+}
+
+export interface ImpactConfigurationInfo {
+  /** `default`, `--target test`; Compose services and Bake targets later. */
+  name: string;
+  target: string | null;
+  buildArgs: Record<string, string>;
+  platform: string | null;
+  /** Reachable steps of the head's build. */
+  total: number;
+  steps: ImpactStepInfo[];
+  /** Sum of the recorded durations of the steps that rerun (those with none are counted in `unmeasured`). */
+  estimatedSeconds: number;
+  unmeasured: number;
+  problems: string[];
+}
+
+export interface ImpactReport {
+  /** `branch`: the default branch the merge base was taken with; null when --base named the revision. */
+  base: { revision: string; commit: string; how: string; branch: string | null };
+  head: { revision: string; commit: string | null };
+  /** From the repository's top level. */
+  dockerfile: string;
+  context: string;
+  configurations: ImpactConfigurationInfo[];
+  /** How each side was read (what git does not keep, what was carried over). */
+  notes: string[];
+}
+
+/** The result: a report, or the message and kind of what went wrong (no repository, unknown revision, ...). */
+export type ImpactResult = { ok: true; report: ImpactReport; markdown: string } | { ok: false; kind: string; message: string };

@@ -17,6 +17,9 @@ import {
   type EditResult, type EngineRun, type PredictStep,
 } from '../helpers/differential';
 import { DROPPED, EDIT_KINDS, SCENARIOS, type EditKind } from './scenarios';
+import { ImpactCheck, writeImpactReport } from '../helpers/impactCheck';
+import { REPO, REPORT_PATH } from '../helpers/differential';
+import * as path from 'node:path';
 
 const FILTER = process.env.DCL_DIFF_ONLY;
 // DCL_DIFF_ONLY='a|b': scenarios whose name contains a or b
@@ -90,9 +93,13 @@ for (const profile of engines) {
   describe(`differential on ${profile.label} (engine.sh profile ${profile.profile})`, { skip: skip ?? false }, () => {
     let suite: DifferentialSuite | undefined;
     const all: EditResult[] = [];
+    // issue 17: `impact --base BEFORE --head AFTER` against what BuildKit rebuilt, on the first engine
+    // of the matrix (impact needs no engine: one is enough to judge it). DCL_IMPACT_CHECK=0: off.
+    const checkImpact = profile === engines[0] && process.env.DCL_IMPACT_CHECK !== '0';
 
     before(async () => {
       suite = await DifferentialSuite.start(profile);
+      if (checkImpact) suite.impact = new ImpactCheck(suite.env, suite.root, suite.manifestDir, REPO);
     });
 
     after(() => {
@@ -100,6 +107,7 @@ for (const profile of engines) {
       runs.push(suite.engineRun());
       // Written after each engine: a partial matrix still leaves a report.
       writeReport(matrixReport(selected, DROPPED, FILTER, runs, startedAt));
+      if (suite.impact !== undefined) writeImpactReport(suite.impact, path.join(path.dirname(REPORT_PATH), 'impact-check.json')); // issue 17
       const problems = all.filter((r) => problemsOf(r).length > 0);
       if (problems.length > 0) console.error(`\n=== differential (${profile.label}): ${problems.length} edit(s) with disagreements ===\n${formatProblems(problems, `[${profile.profile}] `)}\n`);
       suite.dispose();
@@ -111,7 +119,8 @@ for (const profile of engines) {
         const results = await suite.run(s);
         all.push(...results);
         const text = formatProblems(results, `[${profile.profile}] `);
-        if (text !== '') assert.fail(`\n${text}`);
+        const impactText = (suite.impact?.problems(s.name) ?? []).map((f) => `impact after "${f.edit}":\n  ${f.problems.join('\n  ')}`).join('\n'); // issue 17
+        if (text !== '' || impactText !== '') assert.fail(`\n${text}${impactText === '' ? '' : `\n${impactText}`}`);
       });
     }
   });

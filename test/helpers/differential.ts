@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Edit, EditKind, Scenario, Workspace } from '../engine/scenarios';
+import type { ImpactCheck } from './impactCheck';
 
 export const REPO = path.join(__dirname, '..', '..');
 export const CLI = path.join(REPO, 'dist', 'cli.js');
@@ -476,6 +477,8 @@ export function materialise(dir: string, s: Scenario): void {
 
 export class DifferentialSuite {
   readonly edits: EditResult[] = [];
+  /** issue 17: when set, `impact` is checked after each build (test/helpers/impactCheck.ts). */
+  impact: ImpactCheck | undefined;
   private readonly started = Date.now();
 
   private constructor(
@@ -558,7 +561,9 @@ export class DifferentialSuite {
     const out: EditResult[] = [];
     try {
       materialise(dir, s);
+      const impact = await this.impact?.scenario(s.name, dir); // issue 17: impact check
       out.push(await this.step(s, ws, 0, { description: 'initial build', kinds: ['initial'] }));
+      await impact?.state(out[out.length - 1] as EditResult, ws); // issue 17
       if (out[0]?.error !== undefined) return out;
       for (const [i, e] of s.edits.entries()) {
         try {
@@ -574,6 +579,7 @@ export class DifferentialSuite {
           break;
         }
         out.push(await this.step(s, ws, i + 1, e));
+        await impact?.state(out[out.length - 1] as EditResult, ws); // issue 17
       }
       return out;
     } finally {

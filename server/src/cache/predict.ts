@@ -369,6 +369,10 @@ function missReason(step: PlannedStep, history: History, hx: HistoryIndex, optio
     return { reason: 'base image never built on this builder', details: [] };
   }
   const sameParent = hx.byParent.get(`${step.parentKey ?? ''}\0${step.instruction.keyword.toUpperCase()}`);
+  if (sameParent !== undefined && sameParent.inputs.text !== step.inputs.text && hx.byTextStage.has(`${step.inputs.text}\0${step.stageName}`)) {
+    // The same instruction was built in this stage on another parent: it moved (steps reordered).
+    return { reason: 'instruction moved', details: [`built before at another position; this one held: ${sameParent.inputs.text}`] };
+  }
   if (sameParent !== undefined) return diffInputs(sameParent.inputs, step, options);
   const sameText = hx.byTextStage.get(`${step.inputs.text}\0${step.stageName}`);
   if (sameText !== undefined) return diffInputs(sameText.inputs, step, options);
