@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { parse, splitStages } from '../../server/src/parser';
-import { RULES, applyFix, runRules } from '../../server/src/rules';
+import { RULES, applyFix, fixToApply, runRules } from '../../server/src/rules';
 import type { RuleContext, RuleDiagnostic, RuleFix } from '../../server/src/rules/types';
 import type { StepRecord } from '../../server/src/cache/types';
 
@@ -523,7 +523,10 @@ describe('cache/context-not-ignored', () => {
     assert.match(diag.message, /`\.git` \(every commit/);
     assert.match(diag.message, /there is no \.dockerignore/);
     assert.deepEqual(fix.edits, [{ file: path.join('/ctx', '.dockerignore'), newText: '.git\nnode_modules\ndist\n' }]);
-    assert.equal(fix.title, 'Create .dockerignore with .git, node_modules, dist');
+    // It changes the image's files: labelled so, never preferred, applied by lint --fix only when asked.
+    assert.equal(fix.title, 'Create .dockerignore with .git, node_modules, dist (changes the image: .git, node_modules, dist no longer copied into the image)');
+    assert.notEqual(fix.isPreferred, true);
+    assert.match(fix.onRequest ?? '', /changes the image/);
     // The Dockerfile itself is not edited.
     assert.equal(applyFix(npmDockerfile, fix), npmDockerfile);
     // With the file created, the context no longer holds them: silent.
@@ -533,7 +536,7 @@ describe('cache/context-not-ignored', () => {
   test('existing .dockerignore: the fix appends to it', () => {
     const { fix } = onlyFix(R, npmDockerfile, { files: [...NODE_FILES, 'node_modules/x/index.js'], dockerignore: ['*.log'] });
     assert.deepEqual(fix.edits, [{ file: '/ctx/.dockerignore', newText: 'node_modules\n' }]);
-    assert.equal(fix.title, 'Add node_modules to .dockerignore');
+    assert.equal(fix.title, 'Add node_modules to .dockerignore (changes the image: node_modules no longer copied into the image)');
   });
 
   test('only entries the image provably does not need are offered', () => {
@@ -689,23 +692,31 @@ describe('cache/package-cache-mount', () => {
     assert.deepEqual(fix.edits.map((e) => e.newText), ['--mount=type=cache,target=/var/cache/apt,sharing=locked ']);
   });
 
-  test('a step with a cache mount already, or a non-root user: no fix', () => {
+  test('a step with a cache mount already, or a non-root user: no hint (nothing to offer)', () => {
     assert.deepEqual(diags(R, lines('FROM node', 'RUN --mount=type=cache,target=/root/.npm npm ci')), []);
-    const [d] = diags(R, lines('FROM node', 'USER node', 'RUN npm ci'));
+    assert.deepEqual(diags(R, lines('FROM node', 'USER node', 'RUN npm ci')), []);
+  });
+
+  test('the mount is a suggestion: never preferred, applied by lint --fix only when asked by rule id', () => {
+    const { fix } = onlyFix(R, lines('FROM node:20', 'RUN npm ci'));
+    assert.notEqual(fix.isPreferred, true);
+    assert.match(fix.onRequest ?? '', /suggestion/);
+    const [d] = runRules(ctxOf(lines('FROM node:20', 'RUN npm ci')));
     assert.ok(d !== undefined);
-    assert.deepEqual(d.fixes, []);
-    assert.match(d.message, /runs as node/);
+    assert.equal(fixToApply(d, undefined), undefined);
+    assert.deepEqual(fixToApply(d, new Set([R])), fix);
+    assert.equal(fixToApply(d, new Set(['cache/other'])), undefined);
   });
 
   test('product folders: Go modules only when nothing later uses Go; the build cache always', () => {
     const text = lines('FROM golang:1.22 AS build', 'WORKDIR /src', 'COPY go.mod go.sum ./', 'RUN go mod download', 'COPY . .', 'RUN go build -o /app .', 'FROM scratch', 'COPY --from=build /app /app');
     const ds = diags(R, text);
-    assert.equal(ds.length, 2);
-    assert.deepEqual(ds[0]?.fixes, []);
-    assert.match(ds[0]?.message ?? '', /Not offered: \/go\/pkg\/mod/);
+    // `go mod download` keeps its modules in the image for the build: nothing to offer there.
+    assert.equal(ds.length, 1);
+    assert.equal(ds[0]?.range.start.line, 5);
     // The modules `go mod download` left in /go/pkg/mod would be hidden by a mount on the build step.
-    assert.deepEqual(ds[1]?.fixes[0]?.edits.map((e) => e.newText), ['--mount=type=cache,target=/root/.cache/go-build ']);
-    assert.match(ds[1]?.message ?? '', /\/go\/pkg\/mod \(an earlier step with the same tool left files there/);
+    assert.deepEqual(ds[0]?.fixes[0]?.edits.map((e) => e.newText), ['--mount=type=cache,target=/root/.cache/go-build ']);
+    assert.match(ds[0]?.message ?? '', /\/go\/pkg\/mod \(an earlier step with the same tool left files there/);
   });
 
   test('maven: no mount on a step after one that filled ~/.m2 (it would hide the downloads)', () => {
@@ -719,7 +730,7 @@ describe('cache/package-cache-mount', () => {
     const fix = onlyFixAt(R, text, 3).fix;
     assert.equal(applyFix(text, fix), lines('FROM maven:3 AS build', 'WORKDIR /w', 'COPY . .', 'RUN --mount=type=cache,target=/root/.m2 mvn -B package', 'FROM eclipse-temurin:21', 'COPY --from=build /w/target/app.jar /app.jar'));
     const dev = lines('FROM maven:3 AS build', 'WORKDIR /w', 'COPY . .', 'RUN mvn -B package', 'CMD ["mvn", "spring-boot:run"]');
-    assert.deepEqual(diags(R, dev)[0]?.fixes, []);
+    assert.deepEqual(diags(R, dev), []);
   });
 
   test('commands that install nothing: silent', () => {

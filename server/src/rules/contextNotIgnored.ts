@@ -113,9 +113,11 @@ function ignoreFix(ctx: RuleContext, entries: string[]): RuleFix | undefined {
   if (ctx.dockerignore !== undefined) edit = { file: ctx.dockerignore.path, newText: text };
   else if (ctx.contextRoot !== undefined) edit = { file: path.join(ctx.contextRoot, '.dockerignore'), newText: text };
   else return undefined;
+  // Ignored files are no longer copied: the image changes, so the title says so and it is never preferred.
+  const what = `${entries.join(', ')} no longer copied into the image`;
   return {
-    title: ctx.dockerignore === undefined ? `Create .dockerignore with ${entries.join(', ')}` : `Add ${entries.join(', ')} to ${path.basename(ctx.dockerignore.path)}`,
+    title: ctx.dockerignore === undefined ? `Create .dockerignore with ${entries.join(', ')} (changes the image: ${what})` : `Add ${entries.join(', ')} to ${path.basename(ctx.dockerignore.path)} (changes the image: ${what})`,
     edits: [edit],
-    isPreferred: true,
+    onRequest: `changes the image: ${what}`,
   };
 }

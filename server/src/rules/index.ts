@@ -51,6 +51,17 @@ export function runRules(ctx: RuleContext, severities: Record<string, RuleSeveri
 }
 
 /**
+ * The fix `lint --fix` applies for a diagnostic: its preferred fix, else its first, leaving out fixes
+ * marked `onRequest` unless the diagnostic's rule is among `asked` (`--fix-rule`). With `asked`, only
+ * those rules are fixed.
+ */
+export function fixToApply(d: RuleDiagnostic, asked: ReadonlySet<string> | undefined): RuleFix | undefined {
+  if (asked !== undefined && !asked.has(d.rule)) return undefined;
+  const offered = asked !== undefined ? d.fixes : d.fixes.filter((f) => f.onRequest === undefined);
+  return offered.find((f) => f.isPreferred === true) ?? offered[0];
+}
+
+/**
  * Applies the Dockerfile edits of a fix to `text` (edits of other files, such as a new
  * `.dockerignore`, are left out). Ranges are LSP positions and must not overlap; edits at the same
  * position apply in their order. New lines take the file's line break.

@@ -45,6 +45,11 @@ export interface RuleFix {
   edits: FixEdit[];
   /** The fix VS Code applies with "Fix all" / the light bulb's first choice. */
   isPreferred?: boolean;
+  /**
+   * Why `lint --fix` leaves this fix out unless its rule is named (`--fix-rule ID`): it changes the
+   * image (a `.dockerignore` keeps files out of it) or it is only a suggestion. Never preferred.
+   */
+  onRequest?: string;
 }
 
 export interface RuleDiagnostic {
