@@ -70,6 +70,53 @@ const NODE_FILES = ['package.json', 'package-lock.json', 'server.js', 'src/app.j
 describe('cache/copy-all-before-install', () => {
   const R = 'cache/copy-all-before-install';
 
+  test('.NET solution with several projects: the project files copied to their folders, one COPY per folder', () => {
+    const files = ['App.sln', 'Directory.Build.props', 'src/Web/Web.csproj', 'src/Web/Program.cs', 'src/Lib/Lib.csproj', 'src/Lib/L.cs', 'tests/Web.Tests/Web.Tests.csproj'];
+    const text = lines('FROM mcr.microsoft.com/dotnet/sdk:8.0', 'WORKDIR /src', 'COPY . .', 'RUN dotnet restore', 'RUN dotnet publish src/Web -c Release -o /out --no-restore');
+    assertFix(R, text, lines(
+      'FROM mcr.microsoft.com/dotnet/sdk:8.0', 'WORKDIR /src',
+      'COPY App.sln Directory.Build.props ./',
+      'COPY src/Lib/Lib.csproj ./src/Lib/',
+      'COPY src/Web/Web.csproj ./src/Web/',
+      'COPY tests/Web.Tests/Web.Tests.csproj ./tests/Web.Tests/',
+      'RUN dotnet restore', 'COPY . .', 'RUN dotnet publish src/Web -c Release -o /out --no-restore',
+    ), { files });
+    // Already listed: quiet.
+    const listed = lines('FROM mcr.microsoft.com/dotnet/sdk:8.0', 'WORKDIR /src', 'COPY App.sln .', 'COPY src/Web/Web.csproj src/Web/', 'COPY src/Lib/Lib.csproj src/Lib/', 'RUN dotnet restore', 'COPY . .', 'RUN dotnet publish src/Web -o /out --no-restore');
+    assert.deepEqual(diags(R, listed, { files }), []);
+  });
+
+  test('Maven: a source folder copied before the dependency step is moved after it', () => {
+    const files = ['pom.xml', 'src/main/java/App.java', '.mvn/wrapper/maven-wrapper.properties'];
+    const text = lines('FROM maven:3-eclipse-temurin-17', 'WORKDIR /app', 'COPY src ./src', 'COPY pom.xml .', 'RUN mvn dependency:go-offline', 'RUN mvn package');
+    const { diag } = onlyFix(R, text, { files });
+    assert.equal(diag.range.start.line, 2);
+    assert.match(diag.message, /reruns it and every step after it/);
+    assertFix(R, text, lines('FROM maven:3-eclipse-temurin-17', 'WORKDIR /app', 'COPY pom.xml .', 'RUN mvn dependency:go-offline', 'COPY src ./src', 'RUN mvn package'), { files });
+    // `.mvn` is read by the install; a module folder has its own pom.xml; npm may run scripts that read anything: quiet.
+    assert.deepEqual(diags(R, lines('FROM maven:3', 'WORKDIR /app', 'COPY .mvn .mvn', 'COPY pom.xml .', 'RUN mvn dependency:go-offline'), { files }), []);
+    assert.deepEqual(diags(R, lines('FROM maven:3', 'WORKDIR /app', 'COPY core ./core', 'COPY pom.xml .', 'RUN mvn dependency:go-offline'), { files: ['pom.xml', 'core/pom.xml', 'core/src/A.java'] }), []);
+    assert.deepEqual(diags(R, lines('FROM node:20', 'WORKDIR /app', 'COPY scripts ./scripts', 'COPY package.json package-lock.json ./', 'RUN npm ci'), { files: [...NODE_FILES, 'scripts/postinstall.js'] }), []);
+  });
+
+  test('well-ordered workspaces and earlier dependency steps: quiet (pnpm fetch, Cargo placeholders, npm/yarn/Go workspaces)', () => {
+    const cases: Array<[string[], string[]]> = [
+      [['FROM node:20', 'WORKDIR /app', 'COPY pnpm-lock.yaml pnpm-workspace.yaml ./', 'RUN pnpm fetch', 'COPY . .', 'RUN pnpm install --offline --frozen-lockfile', 'RUN pnpm -r build'],
+        ['package.json', 'pnpm-lock.yaml', 'pnpm-workspace.yaml', 'packages/a/package.json', 'packages/a/index.js']],
+      [['FROM node:20', 'WORKDIR /app', 'COPY package.json yarn.lock ./', 'COPY packages/a/package.json packages/a/', 'RUN yarn install --frozen-lockfile', 'COPY . .', 'RUN yarn workspace a build'],
+        ['package.json', 'yarn.lock', 'packages/a/package.json', 'packages/a/index.js']],
+      [['FROM rust:1.77', 'WORKDIR /app', 'COPY Cargo.toml Cargo.lock ./', 'COPY crates/core/Cargo.toml crates/core/', 'RUN mkdir -p crates/core/src && touch crates/core/src/lib.rs && cargo fetch', 'COPY . .', 'RUN cargo build --release'],
+        ['Cargo.toml', 'Cargo.lock', 'crates/core/Cargo.toml', 'crates/core/src/lib.rs']],
+      [['FROM rust:1.77', 'WORKDIR /app', 'COPY Cargo.toml Cargo.lock ./', 'RUN mkdir src && echo "fn main() {}" > src/main.rs && cargo build --release && rm -rf src', 'COPY . .', 'RUN cargo build --release'],
+        ['Cargo.toml', 'Cargo.lock', 'src/main.rs']],
+      [['FROM golang:1.22', 'WORKDIR /src', 'COPY go.work go.work.sum ./', 'COPY api/go.mod api/go.sum api/', 'COPY lib/go.mod lib/', 'RUN go mod download', 'COPY . .', 'RUN go build -o /app ./api'],
+        ['go.work', 'go.work.sum', 'api/go.mod', 'api/go.sum', 'api/main.go', 'lib/go.mod', 'lib/lib.go']],
+    ];
+    for (const [text, files] of cases) {
+      assert.deepEqual(diags(R, lines(...text), { files }).map((d) => d.message), [], text.join('\n'));
+    }
+  });
+
   test('COPY . before npm ci: diagnostic on the COPY, fix copies the existing manifests first (flags and comments kept)', () => {
     const text = lines(
       'FROM node:20',
@@ -253,7 +300,6 @@ describe('cache/copy-all-before-install', () => {
       ['npm ci', [...NODE_FILES, 'packages/a/package.json'], /workspace member/],
       ['yarn install', ['package.json', 'yarn.lock', '.yarnrc.yml', '.yarn/releases/yarn-4.cjs', '.pnp.cjs'], /\.pnp\.cjs|\.yarn/],
       ['bundle install', ['Gemfile', 'Gemfile.lock', 'mygem.gemspec', 'lib/mygem.rb'], /gemspec/],
-      ['dotnet restore', ['app.sln', 'src/App/App.csproj'], /App\.csproj/],
     ];
     for (const [cmd, files, why] of cases) {
       const [d] = diags(R, lines('FROM base', 'WORKDIR /app', 'COPY . .', `RUN ${cmd}`), { files });
@@ -331,6 +377,23 @@ describe('cache/copy-all-before-install', () => {
 describe('cache/copy-before-system-install', () => {
   const R = 'cache/copy-before-system-install';
 
+  test('an install that reads a file the broad COPY brings (a package list, a local .deb): flagged at the COPY, the file copied on its own first', () => {
+    const text = lines('FROM alpine:3.19', 'WORKDIR /app', 'COPY . .', 'RUN apk add --no-cache $(cat packages.txt)', 'RUN ./build.sh');
+    const { diag } = onlyFix(R, text, { files: ['packages.txt', 'build.sh'] });
+    assert.equal(diag.range.start.line, 2);
+    assert.match(diag.message, /read only `packages\.txt` of it/);
+    assertFix(R, text, lines('FROM alpine:3.19', 'WORKDIR /app', 'COPY packages.txt /app/packages.txt', 'RUN apk add --no-cache $(cat packages.txt)', 'COPY . .', 'RUN ./build.sh'), { files: ['packages.txt', 'build.sh'] });
+    const xargs = lines('FROM debian:12', 'WORKDIR /app', 'COPY --chown=1000 . .', 'RUN apt-get update && xargs -a apt.txt apt-get install -y && rm -rf /var/lib/apt/lists/*', 'CMD ["make"]');
+    assertFix(R, xargs, lines('FROM debian:12', 'WORKDIR /app', 'COPY --chown=1000 apt.txt /app/apt.txt', 'RUN apt-get update && xargs -a apt.txt apt-get install -y && rm -rf /var/lib/apt/lists/*', 'COPY --chown=1000 . .', 'CMD ["make"]'), { files: ['apt.txt'] });
+    const deb = lines('FROM debian', 'WORKDIR /app', 'COPY . .', 'RUN apt-get install -y ./pkgs/tool.deb');
+    assertFix(R, deb, lines('FROM debian', 'WORKDIR /app', 'COPY pkgs/tool.deb /app/pkgs/tool.deb', 'RUN apt-get install -y ./pkgs/tool.deb', 'COPY . .'), { files: ['pkgs/tool.deb'] });
+    // A file the context does not have, or one the RUN removes: no fix (it would come back with the COPY).
+    assert.deepEqual(diags(R, lines('FROM alpine', 'WORKDIR /app', 'COPY . .', 'RUN apk add $(cat packages.txt)'), { files: ['a'] }), []);
+    const [gone] = diags(R, lines('FROM alpine', 'WORKDIR /app', 'COPY . .', 'RUN apk add $(cat packages.txt) && rm /app/packages.txt'), { files: ['packages.txt'] });
+    assert.ok(gone !== undefined);
+    assert.deepEqual(gone.fixes, []);
+  });
+
   test('apt-get install after COPY .: moved above it with its comments, past a harmless ENV', () => {
     const text = lines(
       'FROM python:3.12-slim',
@@ -346,8 +409,9 @@ describe('cache/copy-before-system-install', () => {
       'CMD ["python", "app.py"]',
     );
     const { diag } = onlyFix(R, text, { files: ['app.py'] });
-    assert.equal(diag.range.start.line, 7);
-    assert.match(diag.message, /`COPY \. \.` \(line 4\) comes first/);
+    // At the COPY: the line that busts the cache.
+    assert.equal(diag.range.start.line, 3);
+    assert.match(diag.message, /`COPY \. \.` \(line 4\) comes before `RUN apt-get update/);
     assertFix(R, text, lines(
       'FROM python:3.12-slim',
       'WORKDIR /app',
@@ -367,7 +431,7 @@ describe('cache/copy-before-system-install', () => {
     assert.equal(diags(R, lines('FROM alpine', 'WORKDIR /app', 'COPY . .', 'RUN apk add --no-cache curl'), { files: ['a'] }).length, 1);
     assert.equal(diags(R, lines('FROM fedora', 'WORKDIR /app', 'COPY . .', 'RUN dnf install -y gcc && dnf clean all'), { files: ['a'] }).length, 1);
     assert.deepEqual(diags(R, lines('FROM alpine', 'WORKDIR /app', 'RUN apk add --no-cache curl', 'COPY . .'), { files: ['a'] }), []);
-    assert.deepEqual(diags(R, lines('FROM debian', 'WORKDIR /app', 'COPY . .', 'RUN apt-get install -y ./pkg.deb'), { files: ['pkg.deb'] }), []);
+    assert.deepEqual(diags(R, lines('FROM debian', 'WORKDIR /app', 'COPY . .', 'RUN apt-get install -y $PKGS'), { files: ['pkg.deb'] }), []);
     assert.deepEqual(diags(R, lines('FROM debian', 'WORKDIR /app', 'COPY . .', 'RUN apt-get install -y curl && ./setup.sh'), { files: ['setup.sh'] }), []);
     assert.deepEqual(diags(R, lines('FROM debian', 'WORKDIR /app', 'COPY app.conf /etc/', 'RUN apt-get install -y curl'), { files: ['app.conf'] }), []);
   });
@@ -411,6 +475,12 @@ describe('cache/copy-before-system-install', () => {
 // ---------------------------------------------------------------------------------------------
 describe('cache/arg-declared-early', () => {
   const R = 'cache/arg-declared-early';
+
+  test('each early ARG is flagged, BUILD_DATE too (only BuildKit\'s BUILDPLATFORM-style names are implicit)', () => {
+    const text = lines('FROM golang:1.22', 'ARG VERSION', 'ARG BUILD_DATE', 'WORKDIR /src', 'COPY go.mod ./', 'RUN go mod download', 'COPY . .', 'RUN go build -ldflags "-X main.v=$VERSION -X main.d=$BUILD_DATE" -o /app .');
+    assert.deepEqual(diags(R, text, { files: ['go.mod', 'main.go'] }).map((d) => d.range.start.line), [1, 2]);
+    assert.deepEqual(diags(R, lines('FROM golang:1.22', 'ARG TARGETARCH', 'RUN go mod download', 'RUN GOARCH=$TARGETARCH go build .')), []);
+  });
 
   test('ARG far above its first use: moved just before it, with its comment', () => {
     const text = lines(
@@ -612,6 +682,13 @@ describe('cache/volatile-step-early', () => {
 // ---------------------------------------------------------------------------------------------
 describe('cache/apt-update-separate', () => {
   const R = 'cache/apt-update-separate';
+
+  test('each lonely update is flagged, the second one too, and an update followed only by an upgrade', () => {
+    const text = lines('FROM debian:12', 'RUN apt-get update', 'RUN apt-get install -y curl', 'RUN apt-get update', 'RUN apt-get install -y git');
+    assert.deepEqual(diags(R, text).map((d) => d.range.start.line), [1, 3]);
+    const upgrade = lines('FROM debian:12', 'RUN apt-get update && apt-get upgrade -y', 'RUN apt-get install -y curl');
+    assert.deepEqual(diags(R, upgrade).map((d) => d.range.start.line), [1]);
+  });
 
   test('update on its own: merged into the install RUN, its continuation lines untouched', () => {
     const text = lines(

@@ -13,6 +13,7 @@ import {
   type CopyInfo, type StageInfo, contextChildren,
 } from './model';
 import { normalizePath } from './shell';
+import { sourcesBeforeDependencies } from './sourcesBeforeDependencies';
 import { DocText, attachedStart, headRange, keywordLike, lineNo, quote } from './text';
 import type { FixEdit, Rule, RuleContext, RuleDiagnostic, RuleFix } from './types';
 
@@ -68,8 +69,9 @@ export const copyAllBeforeInstall: Rule = {
         const c = copyInfo(inst);
         if (c === undefined || !isBroadCopy(c, ctx.contextFiles)) return;
         const found = findInstall(ctx, info, c, i);
-        if (found === undefined) return;
-        out.push(diagnose(ctx, info, found, i));
+        if (found !== undefined) { out.push(diagnose(ctx, info, found, i)); return; }
+        const early = sourcesBeforeDependencies(ctx, info, c, i);
+        if (early !== undefined) out.push(early);
       });
     }
     return out;
@@ -95,7 +97,9 @@ function findInstall(ctx: RuleContext, info: StageInfo, c: CopyInfo, index: numb
         const base = contextPath(source);
         const root = [base, rel].filter((s) => s !== '').join('/');
         if (!provides(ctx, cls, root, isWholeContext(source))) continue;
-        if (!cls.manifestOnly && hasEarlierDependencyStep(info, run, cls.tool)) continue;
+        // Split already: the downloads ran before this COPY (`pnpm fetch` then `pnpm install --offline`,
+        // `cargo fetch` with placeholder targets then `cargo build`); what is left needs the sources.
+        if ((!cls.manifestOnly || cmd.argv.includes('--offline')) && hasEarlierDependencyStep(info, c.inst, cls.tool)) continue;
         if (cls.tool === 'go' && !cls.manifestOnly && ctx.contextFiles?.has(root === '' ? 'vendor' : `${root}/vendor`) === true) continue;
         return { copy: c, run, install: cls, cwd, dest, root, source };
       }
@@ -114,13 +118,17 @@ function provides(ctx: RuleContext, cls: Install, root: string, whole: boolean):
   return contextChildren(files, root).some((name) => manifestNames(cls.tool).some((p) => (typeof p === 'string' ? p === name : p.test(name))));
 }
 
-/** An install of the same tool that reads only the manifests, earlier in this stage or its parents. */
-function hasEarlierDependencyStep(info: StageInfo, run: Instruction, tool: Tool): boolean {
+/**
+ * An install of the same tool before `before` (the broad COPY), in this stage or its parents: it ran
+ * without the sources, so it is the dependency step (a `cargo fetch` or `cargo build` needs
+ * placeholder targets for that, and gets them there).
+ */
+function hasEarlierDependencyStep(info: StageInfo, before: Instruction, tool: Tool): boolean {
   for (let s: StageInfo | undefined = info; s !== undefined; s = s.parent) {
     for (const inst of s.stage.commands) {
-      if (inst === run) break;
+      if (inst === before) break;
       const r = runInfo(inst);
-      if (r?.commands.some(({ cls }) => cls.kind === 'install' && cls.tool === tool && cls.manifestOnly) === true) return true;
+      if (r?.commands.some(({ cls }) => cls.kind === 'install' && cls.tool === tool) === true) return true;
     }
   }
   return false;
@@ -180,7 +188,7 @@ function fixPlan(ctx: RuleContext, info: StageInfo, f: Found, index: number): Ru
   const plan = planManifests(f.install, files, f.root);
   if ('blocked' in plan) return plan.blocked;
   const srcPrefix = contextPath(f.source) === '' ? '' : `${contextPath(f.source)}/`;
-  const all = [...plan.files, ...plan.dirs].map((p) => srcPrefix + p);
+  const all = [...plan.files, ...plan.dirs, ...plan.members].map((p) => srcPrefix + p);
   if (all.some((p) => /[\s"'\\$]/.test(p))) return 'a manifest name needs quoting';
 
   const doc = new DocText(ctx.text);
@@ -195,7 +203,18 @@ function fixPlan(ctx: RuleContext, info: StageInfo, f: Found, index: number): Ru
       : [keyword, ...(flags === '' ? [] : [flags]), ...sources, dest];
     return parts.join(' ');
   };
-  const lines = [line(plan.files.map((p) => srcPrefix + p), destText), ...plan.dirs.map((d) => line([srcPrefix + d], `${destText}${d}/`))];
+  // Members' manifests: a COPY per folder, each into the same folder under the destination (the
+  // Docker 26.1 built-in frontend has no `COPY --parents`, which needs the 1.7-labs syntax).
+  const folders = new Map<string, string[]>();
+  for (const m of plan.members) {
+    const dir = m.slice(0, m.lastIndexOf('/'));
+    folders.set(dir, [...(folders.get(dir) ?? []), m]);
+  }
+  const lines = [
+    ...(plan.files.length === 0 ? [] : [line(plan.files.map((p) => srcPrefix + p), destText)]),
+    ...plan.dirs.map((d) => line([srcPrefix + d], `${destText}${d}/`)),
+    ...[...folders].map(([dir, ms]) => line(ms.map((m) => srcPrefix + m), `${destText}${dir}/`)),
+  ];
   const indent = doc.indentOf(copy.range.start.line);
   const edits: FixEdit[] = [];
   // The broad COPY (with its comments) moves to just after the install; the manifests take its place.
