@@ -171,6 +171,14 @@ describe('awesome-compose', { skip }, () => {
     assert.deepEqual(maven, []);
   });
 
+  test('the well-ordered samples (all but the three above) get no diagnostic but hints', () => {
+    const noisy = samples()
+      .filter((n) => !['aspnet-mssql/app/aspnetapp', 'nginx-wsgi-flask/flask', 'vuejs/vuejs'].includes(n))
+      .flatMap((n) => runRules(ctxOf(sample(n))).filter((d) => d.severity !== 'hint').map((d) => `${n}:${d.range.start.line + 1}: ${d.rule}: ${d.message}`));
+    assert.ok(samples().length >= 30);
+    assert.deepEqual(noisy, []);
+  });
+
   test('every fix on every sample applies cleanly and silences its diagnostic', () => {
     for (const n of samples()) {
       const s = sample(n);

@@ -101,7 +101,8 @@ export const contextNotIgnored: Rule = {
     const skipped = found.filter((c) => !safe.includes(c));
     const note = skipped.length === 0 ? '' : ` ${skipped.map((c) => `\`${c.entry}\``).join(', ')} ${skipped.length === 1 ? 'is' : 'are'} not offered for ignoring: the image may use ${skipped.length === 1 ? 'it' : 'them'}.`;
     const fix = ignoreFix(ctx, safe.map((c) => pattern(c.entry)));
-    for (const inst of broad) out.push({ range: headRange(inst), message: message + note, fixes: fix === undefined ? [] : [fix] });
+    // Nothing in the context to keep out, only no ignore file: advice (a Dockerfile edit reruns the COPY), a hint.
+    for (const inst of broad) out.push({ range: headRange(inst), message: message + note, fixes: fix === undefined ? [] : [fix], ...(found.length === 0 ? { hint: true } : {}) });
     return out;
   },
 };

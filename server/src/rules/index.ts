@@ -44,7 +44,7 @@ export function runRules(ctx: RuleContext, severities: Record<string, RuleSeveri
     } catch {
       continue;
     }
-    for (const d of found) out.push({ ...d, rule: rule.id, severity });
+    for (const d of found) out.push({ ...d, rule: rule.id, severity: d.hint === true && severity !== 'hint' ? 'hint' : severity });
   }
   out.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character || a.rule.localeCompare(b.rule));
   return out;

@@ -59,6 +59,11 @@ export interface RuleDiagnostic {
   message: string;
   severity: RuleSeverity;
   fixes: RuleFix[];
+  /**
+   * From the rule: advice rather than a cache-busting order (no .dockerignore, but nothing in the
+   * context to keep out of it): shown as a hint, whatever the rule's severity.
+   */
+  hint?: boolean;
 }
 
 export interface Rule {
