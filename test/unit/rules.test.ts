@@ -86,6 +86,16 @@ describe('cache/copy-all-before-install', () => {
     assert.deepEqual(diags(R, listed, { files }), []);
   });
 
+  test('cargo fetch after `cargo init` made placeholder targets: the manifests suffice, fixable', () => {
+    const files = ['Cargo.toml', 'Cargo.lock', 'src/main.rs'];
+    const text = lines('FROM rust:1.77', 'WORKDIR /code', 'RUN cargo init --name app', 'COPY . /code', 'RUN cargo fetch', 'RUN cargo build --release');
+    assertFix(R, text, lines('FROM rust:1.77', 'WORKDIR /code', 'RUN cargo init --name app', 'COPY Cargo.toml Cargo.lock /code/', 'RUN cargo fetch', 'COPY . /code', 'RUN cargo build --release'), { files });
+    // `cargo init` elsewhere: the fetch still reads the real targets.
+    const [d] = diags(R, lines('FROM rust:1.77', 'WORKDIR /code', 'RUN cargo init /tmp/x', 'COPY . /code', 'RUN cargo fetch'), { files });
+    assert.ok(d !== undefined);
+    assert.deepEqual(d.fixes, []);
+  });
+
   test('Maven: a source folder copied before the dependency step is moved after it', () => {
     const files = ['pom.xml', 'src/main/java/App.java', '.mvn/wrapper/maven-wrapper.properties'];
     const text = lines('FROM maven:3-eclipse-temurin-17', 'WORKDIR /app', 'COPY src ./src', 'COPY pom.xml .', 'RUN mvn dependency:go-offline', 'RUN mvn package');

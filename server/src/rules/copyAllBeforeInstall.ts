@@ -12,7 +12,7 @@ import {
   analyzeStages, contextPath, copyDestDir, copyInfo, isBroadCopy, isContextDir, isWholeContext, kw, resolvePath, runInfo, stateOf,
   type CopyInfo, type StageInfo, contextChildren,
 } from './model';
-import { normalizePath } from './shell';
+import { normalizePath, type SimpleCommand } from './shell';
 import { sourcesBeforeDependencies } from './sourcesBeforeDependencies';
 import { DocText, attachedStart, headRange, keywordLike, lineNo, quote } from './text';
 import type { FixEdit, Rule, RuleContext, RuleDiagnostic, RuleFix } from './types';
@@ -48,6 +48,8 @@ interface Found {
   copy: CopyInfo;
   run: Instruction;
   install: Install;
+  /** The install's command in the RUN. */
+  cmd: SimpleCommand;
   /** The install's directory, absolute (or under the base image's workdir). */
   cwd: string;
   dest: string;
@@ -87,9 +89,11 @@ function findInstall(ctx: RuleContext, info: StageInfo, c: CopyInfo, index: numb
     const r = runInfo(run);
     if (r === undefined) continue;
     const state = stateOf(info, run);
-    for (const { cmd, cls } of r.commands) {
-      if (cls.kind !== 'install' || cmd.cwd === undefined) continue;
+    for (const { cmd, cls: found } of r.commands) {
+      if (found.kind !== 'install' || cmd.cwd === undefined) continue;
       const cwd = resolvePath(state.workdir, cmd.cwd === '' ? '.' : cmd.cwd);
+      // `cargo fetch` reads the crate's targets too: a `cargo init` there before the COPY made placeholders, so the manifests suffice.
+      const cls = found.tool === 'cargo' && cmd.argv[1] === 'fetch' && !found.manifestOnly && cargoInitBefore(info, c.inst, cwd) ? { ...found, manifestOnly: true } : found;
       const rel = cwd === dest ? '' : cwd.startsWith(`${dest}/`) ? cwd.slice(dest.length + 1) : undefined;
       if (rel === undefined) continue;
       for (const source of c.sources) {
@@ -101,11 +105,32 @@ function findInstall(ctx: RuleContext, info: StageInfo, c: CopyInfo, index: numb
         // `cargo fetch` with placeholder targets then `cargo build`); what is left needs the sources.
         if ((!cls.manifestOnly || cmd.argv.includes('--offline')) && hasEarlierDependencyStep(info, c.inst, cls.tool)) continue;
         if (cls.tool === 'go' && !cls.manifestOnly && ctx.contextFiles?.has(root === '' ? 'vendor' : `${root}/vendor`) === true) continue;
-        return { copy: c, run, install: cls, cwd, dest, root, source };
+        return { copy: c, run, install: cls, cmd, cwd, dest, root, source };
       }
     }
   }
   return undefined;
+}
+
+/** A `cargo init` / `cargo new .` run in `dir` before `before` in this stage: the crate has placeholder targets. */
+function cargoInitBefore(info: StageInfo, before: Instruction, dir: string): boolean {
+  for (const inst of info.stage.commands) {
+    if (inst === before) return false;
+    const r = runInfo(inst);
+    if (r === undefined) continue;
+    const workdir = stateOf(info, inst).workdir;
+    for (const { cmd } of r.commands) {
+      if (cmd.argv[0] !== 'cargo' || cmd.cwd === undefined) continue;
+      const at = resolvePath(workdir, cmd.cwd === '' ? '.' : cmd.cwd);
+      if (cmd.argv[1] !== 'init' && cmd.argv[1] !== 'new') continue;
+      // The path: the first word that is neither a flag nor a flag's value (`--name x`, `--vcs none`).
+      const words = cmd.argv.slice(2);
+      const path = words.find((a, k) => !a.startsWith('-') && !/^--(name|vcs|edition|registry|color|config)$/.test(words[k - 1] ?? ''));
+      if (path === undefined && cmd.argv[1] === 'new') continue;
+      if (resolvePath(at, path ?? '.') === dir) return true;
+    }
+  }
+  return false;
 }
 
 /** Whether the copied folder holds what the install reads. */
@@ -168,7 +193,7 @@ function fixPlan(ctx: RuleContext, info: StageInfo, f: Found, index: number): Ru
   if (f.cwd !== f.dest) return 'the install runs in a subfolder of the copy';
   // The install RUN must read nothing else: its other commands may not touch the copied files.
   for (const { cmd, cls } of r.commands) {
-    if (cls === f.install) continue;
+    if (cmd === f.cmd) continue;
     if (!harmless(cls, f.dest)) return `the RUN also runs \`${cmd.argv.join(' ')}\`, which may read the sources`;
   }
   const cmds = info.stage.commands;
