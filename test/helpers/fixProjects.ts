@@ -161,6 +161,18 @@ const RUST_CARGO_TOML = lines(
   'tokio-postgres-migration = "^0.1"',
 );
 
+/** The spring-postgres sample's build step and its production stage, simplified (the stand-in has no `jar` tool). */
+const SPRING_BUILD_AND_RUNTIME = [
+  'RUN mvn install',
+  '',
+  'FROM eclipse-temurin:17-jre',
+  '',
+  'EXPOSE 8080',
+  'VOLUME /tmp',
+  'COPY --from=builder /workdir/server/target/app.jar /app/app.jar',
+  'ENTRYPOINT ["java","-jar","/app/app.jar"]',
+];
+
 const SPRING_POM_XML = `<?xml version="1.0" encoding="UTF-8"?>
 <project xmlns="http://maven.apache.org/POM/4.0.0" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
          xsi:schemaLocation="http://maven.apache.org/POM/4.0.0 http://maven.apache.org/xsd/maven-4.0.0.xsd">
@@ -594,14 +606,7 @@ export const FIX_PROJECTS: readonly FixProject[] = [
         'COPY . /workdir/server',
         'RUN mvn dependency:go-offline',
         '',
-        'RUN mvn install',
-        '',
-        'FROM eclipse-temurin:17-jre',
-        '',
-        'EXPOSE 8080',
-        'VOLUME /tmp',
-        'COPY --from=builder /workdir/server/target/app.jar /app/app.jar',
-        'ENTRYPOINT ["java","-jar","/app/app.jar"]',
+        ...SPRING_BUILD_AND_RUNTIME,
       ),
       'pom.xml': SPRING_POM_XML,
       'src/main/java/com/company/project/Application.java': 'package com.company.project;\npublic class Application {}\n',
@@ -716,14 +721,7 @@ export const FIX_PROJECTS: readonly FixProject[] = [
         'COPY pom.xml /workdir/server/pom.xml',
         'RUN mvn dependency:go-offline',
         '',
-        'RUN mvn install',
-        '',
-        'FROM eclipse-temurin:17-jre',
-        '',
-        'EXPOSE 8080',
-        'VOLUME /tmp',
-        'COPY --from=builder /workdir/server/target/app.jar /app/app.jar',
-        'ENTRYPOINT ["java","-jar","/app/app.jar"]',
+        ...SPRING_BUILD_AND_RUNTIME,
       ),
       'pom.xml': SPRING_POM_XML,
       'src/main/java/com/company/project/Application.java': 'package com.company.project;\npublic class Application {}\n',

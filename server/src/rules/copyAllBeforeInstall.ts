@@ -9,7 +9,7 @@ import type { CommandClass, Tool } from './commands';
 import { isSystemPath, overlaps } from './commands';
 import { manifestLabel, manifestNames, planManifests } from './manifests';
 import {
-  analyzeStages, contextPath, copyDestDir, copyInfo, isBroadCopy, isContextDir, isWholeContext, kw, resolvePath, runInfo, stateOf,
+  analyzeStages, contextPath, copyDestDir, copyInfo, isBroadCopy, isContextDir, isWholeContext, kw, resolvePath, runInfo, runsAfter, stateOf,
   type CopyInfo, type StageInfo, contextChildren,
 } from './model';
 import { normalizePath, type SimpleCommand } from './shell';
@@ -81,13 +81,8 @@ export const copyAllBeforeInstall: Rule = {
 };
 
 function findInstall(ctx: RuleContext, info: StageInfo, c: CopyInfo, index: number): Found | undefined {
-  const cmds = info.stage.commands;
   const dest = copyDestDir(c, stateOf(info, c.inst));
-  for (let j = index + 1; j < cmds.length; j++) {
-    const run = cmds[j];
-    if (run === undefined) continue;
-    const r = runInfo(run);
-    if (r === undefined) continue;
+  for (const { run, r } of runsAfter(info, index)) {
     const state = stateOf(info, run);
     for (const { cmd, cls: found } of r.commands) {
       if (found.kind !== 'install' || cmd.cwd === undefined) continue;

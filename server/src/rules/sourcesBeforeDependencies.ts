@@ -10,7 +10,7 @@ import type { CommandClass, Tool } from './commands';
 import { isSystemPath, overlaps } from './commands';
 import { isNestedManifest, manifestDirs, manifestNames } from './manifests';
 import {
-  contextDirs, contextPath, copyDestDir, copyInfo, isBroadCopy, kw, resolvePath, runInfo, stateOf, scanOnce,
+  contextDirs, contextPath, copyDestDir, copyInfo, isBroadCopy, kw, resolvePath, runInfo, runsAfter, stateOf, scanOnce,
   type CopyInfo, type StageInfo,
 } from './model';
 import { DocText, attachedStart, headRange, lineNo, quote } from './text';
@@ -33,14 +33,10 @@ export function sourcesBeforeDependencies(ctx: RuleContext, info: StageInfo, c: 
   if (files === undefined || c.sources.length !== 1 || c.fromOther || c.heredoc || !isBroadCopy(c, files)) return undefined;
   const source = contextPath(c.sources[0] ?? '');
   if (source === '') return undefined;
-  const cmds = info.stage.commands;
   const dest = copyDestDir(c, stateOf(info, c.inst));
-  for (let j = index + 1; j < cmds.length; j++) {
-    const run = cmds[j];
-    if (run === undefined) continue;
-    const r = runInfo(run);
-    const install = r?.commands.find(({ cls }) => cls.kind === 'install')?.cls;
-    if (r === undefined || install?.kind !== 'install') continue;
+  for (const { run, r, index: j } of runsAfter(info, index)) {
+    const install = r.commands.find(({ cls }) => cls.kind === 'install')?.cls;
+    if (install?.kind !== 'install') continue;
     if (!install.manifestOnly || !NO_PROJECT_SCRIPTS.has(install.tool)) return undefined;
     const cmd = r.commands.find(({ cls }) => cls === install)?.cmd;
     if (cmd?.cwd === undefined) return undefined;
