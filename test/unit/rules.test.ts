@@ -244,6 +244,23 @@ describe('cache/copy-all-before-install', () => {
     assert.deepEqual(diags(R, lines('FROM golang:1.22', 'WORKDIR /src', 'COPY go.mod go.sum ./', 'RUN go mod download', 'COPY . .', 'RUN go build -o /app .'), { files }), []);
   });
 
+  test('go build in a build stage whose binary alone is copied out: split, `go mod download` first; the image\'s own stage or a copy of /go: no fix', () => {
+    const files = ['go.mod', 'go.sum', 'main.go'];
+    const text = lines('FROM golang:1.22 AS build', 'WORKDIR /src', '# sources', 'COPY . .', 'RUN CGO_ENABLED=0 go build -o /out/app .', 'FROM scratch', 'COPY --from=build /out/app /app');
+    const { diag } = onlyFix(R, text, { files });
+    assert.match(diag.message, /It needs the sources/);
+    assertFix(R, text, lines('FROM golang:1.22 AS build', 'WORKDIR /src', 'COPY go.mod go.sum ./', 'RUN go mod download', '# sources', 'COPY . .', 'RUN CGO_ENABLED=0 go build -o /out/app .', 'FROM scratch', 'COPY --from=build /out/app /app'), { files });
+    const [own] = diags(R, lines('FROM golang:1.22 AS build', 'WORKDIR /src', 'COPY . .', 'RUN go build -o /out/app .', 'FROM build AS test', 'RUN go test ./...'), { files });
+    assert.deepEqual(own?.fixes, []);
+    assert.match(own?.message ?? '', /the stage is the image/);
+    const [cache] = diags(R, lines('FROM golang:1.22 AS build', 'WORKDIR /src', 'COPY . .', 'RUN go build -o /out/app .', 'FROM alpine', 'COPY --from=build /go /go'), { files });
+    assert.deepEqual(cache?.fixes, []);
+    // Maven: not proven safe (go-offline fills ~/.m2 differently from the build): by hand.
+    const [mvn] = diags(R, lines('FROM maven:3 AS build', 'WORKDIR /w', 'COPY . .', 'RUN mvn -B package', 'FROM eclipse-temurin:21', 'COPY --from=build /w/target/app.jar /app.jar'), { files: ['pom.xml', 'src/A.java'] });
+    assert.deepEqual(mvn?.fixes, []);
+    assert.match(mvn?.message ?? '', /run `mvn dependency:go-offline` before copying the sources \(no automatic fix: not proven safe/);
+  });
+
   test('go mod download after COPY . is fixable', () => {
     assertFix(R, lines('FROM golang:1.22', 'WORKDIR /src', 'COPY . .', 'RUN go mod download', 'RUN go build -o /app .'),
       lines('FROM golang:1.22', 'WORKDIR /src', 'COPY go.mod go.sum ./', 'RUN go mod download', 'COPY . .', 'RUN go build -o /app .'),

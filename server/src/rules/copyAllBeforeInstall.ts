@@ -4,12 +4,12 @@
  * Fix: copy the manifests first, run the install, then copy the rest.
  */
 
-import { flagValues, type Instruction } from '../parser';
+import { flagValue, flagValues, type Instruction } from '../parser';
 import type { CommandClass, Tool } from './commands';
 import { isSystemPath, overlaps } from './commands';
 import { manifestLabel, manifestNames, planManifests } from './manifests';
 import {
-  analyzeStages, contextPath, copyDestDir, copyInfo, isBroadCopy, isContextDir, isWholeContext, kw, resolvePath, runInfo, runsAfter, stateOf,
+  analyzeStages, contextPath, copyDestDir, copyInfo, descendants, isBroadCopy, isContextDir, isWholeContext, kw, resolvePath, runInfo, runsAfter, stateOf,
   type CopyInfo, type StageInfo, contextChildren,
 } from './model';
 import { normalizePath, type SimpleCommand } from './shell';
@@ -158,11 +158,11 @@ function diagnose(ctx: RuleContext, info: StageInfo, f: Found, index: number): O
   const scope = isWholeContext(f.source) ? 'the build context' : `\`${contextPath(f.source)}/\``;
   const head = `Every change to any file in ${scope} reruns ${quote(f.run)} (line ${lineNo(f.run)}) and every step after it.`;
   if (!f.install.manifestOnly) {
-    return {
-      range: headRange(f.copy.inst),
-      message: `${head} It needs the sources (${f.install.why ?? 'it reads them'}), but its downloads do not: ${DEPENDENCY_STEP[f.install.tool]}.`,
-      fixes: [],
-    };
+    const needs = `${head} It needs the sources (${f.install.why ?? 'it reads them'}), but its downloads do not: ${DEPENDENCY_STEP[f.install.tool]}`;
+    const split = SPLITS[f.install.tool] === undefined || !SPLITS[f.install.tool]?.subcommands.includes(f.cmd.argv[1] ?? '') ? 'not proven safe for this tool; do it by hand' : fixPlan(ctx, info, f, index, 'split');
+    return typeof split === 'string'
+      ? { range: headRange(f.copy.inst), message: `${needs} (no automatic fix: ${split}).`, fixes: [] }
+      : { range: headRange(f.copy.inst), message: `${needs}.`, fixes: [split] };
   }
   const plan = fixPlan(ctx, info, f, index);
   const label = manifestLabel(f.install.tool);
@@ -172,8 +172,19 @@ function diagnose(ctx: RuleContext, info: StageInfo, f: Found, index: number): O
   return { range: headRange(f.copy.inst), message: `${head} Copy ${label} first, run the install, then copy the rest.`, fixes: [plan] };
 }
 
-/** The split, or why it is not safe. */
-function fixPlan(ctx: RuleContext, info: StageInfo, f: Found, index: number): RuleFix | string {
+/**
+ * Installs that need the sources but whose downloads can run first, in a step of their own, with the
+ * same result in the shipped image: the dependency command to insert, for these subcommands.
+ * Go only: `go build` reads the module cache `go mod download` fills, and its output does not depend
+ * on who filled it. Maven's go-offline, cargo fetch and a restore before `dotnet build` fill their
+ * caches differently from the build itself: done by hand (the message says how).
+ */
+const SPLITS: Partial<Record<Tool, { subcommands: string[]; command: string }>> = {
+  go: { subcommands: ['build', 'install'], command: 'go mod download' },
+};
+
+/** The split, or why it is not safe. `move`: the broad COPY goes after the install; `split`: a dependency step is inserted before it. */
+function fixPlan(ctx: RuleContext, info: StageInfo, f: Found, index: number, mode: 'move' | 'split' = 'move'): RuleFix | string {
   const files = ctx.contextFiles;
   if (files === undefined) return 'the build context has not been read yet, so which lock files exist is unknown';
   const copy = f.copy.inst;
@@ -188,8 +199,13 @@ function fixPlan(ctx: RuleContext, info: StageInfo, f: Found, index: number): Ru
   if (f.cwd !== f.dest) return 'the install runs in a subfolder of the copy';
   // The install RUN must read nothing else: its other commands may not touch the copied files.
   for (const { cmd, cls } of r.commands) {
-    if (cmd === f.cmd) continue;
+    if (cmd === f.cmd || mode === 'split') continue;
     if (!harmless(cls, f.dest)) return `the RUN also runs \`${cmd.argv.join(' ')}\`, which may read the sources`;
+  }
+  // The download fills the module cache in its own way: only where that stays out of the image.
+  if (mode === 'split') {
+    const why = shipsStage(ctx, info);
+    if (why !== undefined) return why;
   }
   const cmds = info.stage.commands;
   const runIndex = cmds.indexOf(run);
@@ -205,7 +221,7 @@ function fixPlan(ctx: RuleContext, info: StageInfo, f: Found, index: number): Ru
     if (br !== undefined && !br.contextMounts && br.commands.every(({ cls }) => harmless(cls, f.dest))) continue;
     return `${quote(between)} (line ${lineNo(between)}) comes between and may use the copied files`;
   }
-  const plan = planManifests(f.install, files, f.root);
+  const plan = planManifests(mode === 'split' ? { ...f.install, manifestOnly: true, files: [] } : f.install, files, f.root);
   if ('blocked' in plan) return plan.blocked;
   const srcPrefix = contextPath(f.source) === '' ? '' : `${contextPath(f.source)}/`;
   const all = [...plan.files, ...plan.dirs, ...plan.members].map((p) => srcPrefix + p);
@@ -240,6 +256,16 @@ function fixPlan(ctx: RuleContext, info: StageInfo, f: Found, index: number): Ru
   // The broad COPY (with its comments) moves to just after the install; the manifests take its place.
   const commentStart = attachedStart(ctx.ast, copy);
   if (commentStart < copy.range.start.line) edits.push(doc.deleteLines(commentStart, copy.range.start.line - 1));
+  const split = SPLITS[f.install.tool];
+  if (mode === 'split' && split !== undefined) {
+    // The manifests and the download go before the broad COPY (and its comments); the build stays as it is.
+    const runLine = `${keywordLike(copy.keyword, 'RUN')} ${split.command}`;
+    return {
+      title: `Download the dependencies first (\`${split.command}\`)`,
+      edits: [doc.insertBefore(commentStart, [...lines, runLine].map((l) => indent + l + doc.eol).join(''))],
+      isPreferred: true,
+    };
+  }
   edits.push({ range: { start: copy.keywordRange.start, end: copy.range.end }, newText: lines.join(doc.eol + indent) });
   edits.push(doc.insertAfter(run.range.end.line, doc.blockText(commentStart, copy.range.end.line)));
   return {
@@ -247,6 +273,27 @@ function fixPlan(ctx: RuleContext, info: StageInfo, f: Found, index: number): Ru
     edits,
     isPreferred: f.install.frozen,
   };
+}
+
+/**
+ * Why this stage's files may reach the shipped image (it is the last stage or one is built on it,
+ * or a `COPY --from` takes a relative path or one under /go or /root from it), or undefined.
+ */
+function shipsStage(ctx: RuleContext, info: StageInfo): string | undefined {
+  const all = analyzeStages(ctx.stages);
+  const lastIndex = all[all.length - 1]?.stage.index;
+  const family = descendants(info);
+  if (family.some((s) => s.stage.index === lastIndex)) return 'the stage is the image (or one is built on it), and the download would leave its module cache there';
+  const names = new Set(family.flatMap((s) => [s.stage.name?.toLowerCase(), String(s.stage.index)]).filter((n): n is string => n !== undefined));
+  for (const s of all) {
+    for (const inst of s.stage.commands) {
+      const c = copyInfo(inst);
+      const from = flagValue(inst, 'from')?.toLowerCase();
+      if (c === undefined || from === undefined || !names.has(from)) continue;
+      if (c.sources.some((src) => !src.startsWith('/') || src.includes('$') || overlaps(src, '/go') || overlaps(src, '/root'))) return `${quote(inst)} (line ${lineNo(inst)}) may copy the module cache out`;
+    }
+  }
+  return undefined;
 }
 
 /** A command that neither reads nor writes the copied files. */
