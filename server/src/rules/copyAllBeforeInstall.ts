@@ -206,6 +206,8 @@ function fixPlan(ctx: RuleContext, info: StageInfo, f: Found, index: number, mod
   if (mode === 'split') {
     const why = shipsStage(ctx, info);
     if (why !== undefined) return why;
+    // A cache mount over the module cache already keeps the downloads, and would hide the new step's.
+    if (r.cacheTargets.some((t) => /(^|\/)pkg\/mod(\/|$)/.test(t) || overlaps(t, '/go'))) return 'the build mounts a cache over the module cache already';
   }
   const cmds = info.stage.commands;
   const runIndex = cmds.indexOf(run);
@@ -264,6 +266,7 @@ function fixPlan(ctx: RuleContext, info: StageInfo, f: Found, index: number, mod
       title: `Download the dependencies first (\`${split.command}\`)`,
       edits: [doc.insertBefore(commentStart, [...lines, runLine].map((l) => indent + l + doc.eol).join(''))],
       isPreferred: true,
+      cheaperReruns: true,
     };
   }
   edits.push({ range: { start: copy.keywordRange.start, end: copy.range.end }, newText: lines.join(doc.eol + indent) });

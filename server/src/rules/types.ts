@@ -50,6 +50,11 @@ export interface RuleFix {
    * image (a `.dockerignore` keeps files out of it) or it is only a suggestion. Never preferred.
    */
   onRequest?: string;
+  /**
+   * The fix reruns the same steps after a source edit, each cheaper: a download moved into a cached
+   * step of its own (`go mod download` before `go build`), not a step taken out of the rerun.
+   */
+  cheaperReruns?: boolean;
 }
 
 export interface RuleDiagnostic {
