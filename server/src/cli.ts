@@ -20,7 +20,7 @@ import { formatSeconds } from './features/codeLens';
 import { ContextHasher } from './cache/contextHash';
 import { pathsOf } from './cache/entryTable';
 import type { KnownStep } from './cache/manifest';
-import { applyFix, runRules, type RuleDiagnostic, type RuleSeverity } from './rules';
+import { applyFix, fixToApply, runRules, type RuleDiagnostic, type RuleSeverity } from './rules';
 import { DOCKER_DOWN_NOTICE } from '../../shared/src/protocol';
 import { EXIT } from './exitCodes';
 import { IMPACT_USAGE, impactCommand } from './impact/impactCommand';
@@ -33,11 +33,14 @@ Commands:
   build [options] [CONTEXT] [-- docker build args]
                                 Build with docker buildx (progress as it comes), record what
                                 BuildKit did, and compare it with the prediction.
-  lint [-f Dockerfile] [--json] [--fix] [CONTEXT]
+  lint [-f Dockerfile] [--json] [--fix | --fix-rule ID...] [CONTEXT]
                                 Cache-order rules: each finding with its rule id, line,
                                 severity, message and the fixes on offer; --fix applies the
-                                safe fixes and says what it changed. Exits 1 when a rule of
-                                severity error fires (rule severities: --rule ID=SEVERITY|off).
+                                safe fixes and says what it changed; --fix-rule ID applies
+                                only that rule's fixes, including those --fix leaves out
+                                (cache-mount hints, a .dockerignore that changes the image).
+                                Exits 1 when a rule of severity error fires (rule
+                                severities: --rule ID=SEVERITY|off).
   parse [-f Dockerfile] [--json | --dump]
                                 Show how BuildKit reads the Dockerfile (--dump: BuildKit's own
                                 AST dump format; --json: the full tree with ranges).
@@ -104,7 +107,7 @@ function printProblems(file: string, ast: DockerfileAST, out: Out): void {
 
 interface CommonOptions {
   file?: string; target?: string; 'build-arg'?: string[]; platform?: string; manifest?: string; json?: boolean; pull?: boolean;
-  tag?: string; 'no-cache'?: boolean; 'no-cache-filter'?: string[]; dump?: boolean; help?: boolean; engine?: string; fix?: boolean; rule?: string[];
+  tag?: string; 'no-cache'?: boolean; 'no-cache-filter'?: string[]; dump?: boolean; help?: boolean; engine?: string; fix?: boolean; 'fix-rule'?: string[]; rule?: string[];
 }
 
 function parseCommon(args: string[]): { values: CommonOptions; positionals: string[]; passthrough: string[] } {
@@ -128,6 +131,7 @@ function parseCommon(args: string[]): { values: CommonOptions; positionals: stri
       dump: { type: 'boolean' },
       engine: { type: 'string' },
       fix: { type: 'boolean' },
+      'fix-rule': { type: 'string', multiple: true },
       rule: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
@@ -393,13 +397,14 @@ async function lintCommand(rest: string[], out: Out, err: Out): Promise<number> 
   };
   let found = lint(text);
   const changes: string[] = [];
-  if (values.fix === true) {
+  const asked = values['fix-rule'] === undefined ? undefined : new Set(values['fix-rule']);
+  const fixing = values.fix === true || asked !== undefined;
+  if (fixing) {
     // One fix at a time, linting again after each: a fix moves lines under the others.
     for (let round = 0; round < 50; round++) {
-      const next = found.find((d) => d.fixes.length > 0);
-      if (next === undefined) break;
-      const fix = next.fixes.find((f) => f.isPreferred === true) ?? next.fixes[0];
-      if (fix === undefined) break;
+      const next = found.find((d) => fixToApply(d, asked) !== undefined);
+      const fix = next === undefined ? undefined : fixToApply(next, asked);
+      if (next === undefined || fix === undefined) break;
       text = applyFix(text, fix);
       for (const e of fix.edits) {
         if (e.file === undefined) continue;
@@ -423,7 +428,7 @@ async function lintCommand(rest: string[], out: Out, err: Out): Promise<number> 
         rule: d.rule, line: d.range.start.line + 1, endLine: d.range.end.line + 1, severity: d.severity, message: d.message,
         fixes: d.fixes.map((f) => ({ title: f.title })),
       })),
-      ...(values.fix === true ? { fixed: changes } : {}),
+      ...(fixing ? { fixed: changes } : {}),
     }, null, 2) + '\n');
   } else {
     for (const c of changes) out.write(`fixed: ${c}\n`);

@@ -17,7 +17,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { RuleDiagnostic } from '../../server/src/rules/types';
+import type { RuleDiagnostic, RuleFix } from '../../server/src/rules/types';
 import { engineEnv, engineInfo, type EngineInfo } from '../helpers/differential';
 import {
   applyOtherFileEdits, build, checkCacheMounts, checkInputs, diffConfig, diffListings, exempted, exemptions, exportImage, FIXES_REPORT,
@@ -97,33 +97,46 @@ interface Candidate {
   diagnostic: string;
   text: string;
   otherFiles: OtherFileEdit[];
+  /** Every fix applied only makes the reruns cheaper (`cheaperReruns`): it must rerun no more steps, not fewer. */
+  cheaperOnly: boolean;
 }
 
-/** Every preferred fix (else the first), one after another with the rules rerun in between, as "Fix all" would leave the file. */
-async function fixAll(rules: RulesApi, text: string, files: Record<string, string>): Promise<{ text: string; otherFiles: OtherFileEdit[]; applied: string[]; remaining: string[] }> {
+/**
+ * What `lint --fix` would pick for a diagnostic: its preferred fix, else its first, leaving out the
+ * fixes it applies only when asked by rule id (`onRequest`: cache-mount hints, a .dockerignore that
+ * changes the image). Written out here, not imported: DCL_FIXES_RULES may load another rules module.
+ */
+const lintFix = (d: RuleDiagnostic): RuleFix | undefined => {
+  const offered = d.fixes.filter((f) => f.onRequest === undefined);
+  return offered.find((f) => f.isPreferred === true) ?? offered[0];
+};
+
+/** Every fix `lint --fix` applies, one after another with the rules rerun in between, as it would leave the file. */
+async function fixAll(rules: RulesApi, text: string, files: Record<string, string>): Promise<{ text: string; otherFiles: OtherFileEdit[]; applied: string[]; remaining: string[]; cheaperOnly: boolean }> {
   const work = fs.mkdtempSync(path.join(tmpRoot, 'all-'));
   writeFiles(work, files);
   const otherFiles: OtherFileEdit[] = [];
   const applied: string[] = [];
+  let cheaperOnly = true;
   let current = text;
   const dockerfile = `${work}.Dockerfile`;
   for (let i = 0; i < 12; i++) {
     const view = await ruleContext(work, current, dockerfile);
-    const d = rules.runRules(view.ctx).find((x) => x.fixes.length > 0);
-    if (d === undefined) return { text: current, otherFiles, applied, remaining: [] };
-    const fix = d.fixes.find((f) => f.isPreferred === true) ?? d.fixes[0];
-    if (fix === undefined) break;
+    const d = rules.runRules(view.ctx).find((x) => lintFix(x) !== undefined);
+    const fix = d === undefined ? undefined : lintFix(d);
+    if (d === undefined || fix === undefined) return { text: current, otherFiles, applied, remaining: [], cheaperOnly };
     const next = rules.applyFix(current, fix);
     const edits = otherFileEdits(fix, work);
     if (next === current && edits.length === 0) break;
     applyOtherFileEdits(work, edits);
     otherFiles.push(...edits);
     applied.push(`${d.rule}: ${fix.title}`);
+    if (fix.cheaperReruns !== true) cheaperOnly = false;
     current = next;
   }
   const view = await ruleContext(work, current, dockerfile);
-  const remaining = rules.runRules(view.ctx).filter((x) => x.fixes.length > 0).map((x) => `${x.rule}: ${x.message}`);
-  return { text: current, otherFiles, applied, remaining };
+  const remaining = rules.runRules(view.ctx).filter((x) => lintFix(x) !== undefined).map((x) => `${x.rule}: ${x.message}`);
+  return { text: current, otherFiles, applied, remaining, cheaperOnly };
 }
 
 async function runProject(rules: RulesApi, project: FixProject): Promise<FixResult[]> {
@@ -159,12 +172,13 @@ async function runProject(rules: RulesApi, project: FixProject): Promise<FixResu
   const candidates: Candidate[] = [];
   for (const d of diags) {
     for (const fix of d.fixes) {
-      candidates.push({ kind: 'single', rule: d.rule, title: fix.title, preferred: fix.isPreferred === true, diagnostic: d.message, text: rules.applyFix(textA, fix), otherFiles: otherFileEdits(fix, ctxA) });
+      candidates.push({ kind: 'single', rule: d.rule, title: fix.title, preferred: fix.isPreferred === true, diagnostic: d.message, text: rules.applyFix(textA, fix), otherFiles: otherFileEdits(fix, ctxA), cheaperOnly: fix.cheaperReruns === true });
     }
   }
-  if (diags.filter((d) => d.fixes.length > 0).length >= 2) {
+  // Always when lint --fix has something to do: the project's cut in reruns is read from this row.
+  if (diags.some((d) => lintFix(d) !== undefined)) {
     const all = await fixAll(rules, textA, project.files);
-    candidates.push({ kind: 'all', rule: all.applied.map((a) => a.slice(0, a.indexOf(':'))).join(' + '), title: `every fix, one after another: ${all.applied.join('; ')}`, preferred: true, diagnostic: all.remaining.length > 0 ? `still offered afterwards: ${all.remaining.join('; ')}` : '', text: all.text, otherFiles: all.otherFiles });
+    candidates.push({ kind: 'all', rule: all.applied.map((a) => a.slice(0, a.indexOf(':'))).join(' + '), title: `every fix, one after another: ${all.applied.join('; ')}`, preferred: true, diagnostic: all.remaining.length > 0 ? `still offered afterwards: ${all.remaining.join('; ')}` : '', text: all.text, otherFiles: all.otherFiles, cheaperOnly: all.cheaperOnly });
   }
 
   const out: FixResult[] = [];
@@ -230,8 +244,8 @@ async function runProject(rules: RulesApi, project: FixProject): Promise<FixResu
       if (result.ruleAfter.after >= result.ruleAfter.before) failures.push(`${c.rule} still fires after its fix (${result.ruleAfter.before} -> ${result.ruleAfter.after}): ${result.ruleAfter.remaining.join('; ')}`);
       else if (result.ruleAfter.after > 0) result.ruleAfter.remaining.unshift('(another occurrence)');
     } else {
-      const afterDiags = rules.runRules(viewB.ctx).filter((d) => d.fixes.length > 0);
-      result.ruleAfter = { before: diags.filter((d) => d.fixes.length > 0).length, after: afterDiags.length, remaining: afterDiags.map((d) => `${d.rule}: ${d.message}`) };
+      const afterDiags = rules.runRules(viewB.ctx).filter((d) => lintFix(d) !== undefined);
+      result.ruleAfter = { before: diags.filter((d) => lintFix(d) !== undefined).length, after: afterDiags.length, remaining: afterDiags.map((d) => `${d.rule}: ${d.message}`) };
       if (afterDiags.length > 0) failures.push(`after every fix, fixes are still offered: ${result.ruleAfter.remaining.join('; ')}`);
     }
 
@@ -263,7 +277,7 @@ async function runProject(rules: RulesApi, project: FixProject): Promise<FixResu
       if (content === undefined) fs.rmSync(abs, { force: true });
       else fs.writeFileSync(abs, content);
     }
-    const claims = names.some((n) => !NO_RERUN_CLAIM.has(n));
+    const claims = names.some((n) => !NO_RERUN_CLAIM.has(n)) && !c.cheaperOnly;
     result.benefit = { edit: editSpec.description, editKind: editSpec.kind, claimsFewerReruns: claims, before: rerunSteps(againA.vertices), after: rerunSteps(againB.vertices) };
     if (!againA.success || !againB.success || !sameA.success) {
       failures.push(`a rebuild after the edit failed: ${againA.error ?? ''} ${againB.error ?? ''} ${sameA.error ?? ''}`.trim());

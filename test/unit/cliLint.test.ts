@@ -54,3 +54,24 @@ test('an error-severity finding makes lint exit 1 (for CI)', () => {
   assert.equal(lint(dir, '--rule', 'cache/copy-all-before-install=off').code, 0);
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('lint --fix leaves out the cache-mount hint and the .dockerignore that changes the image; --fix-rule applies them', () => {
+  const dir = project();
+  fs.rmSync(path.join(dir, '.dockerignore'));
+  fs.mkdirSync(path.join(dir, 'node_modules', 'x'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'node_modules', 'x', 'index.js'), 'x\n');
+  const r = lint(dir, '--fix');
+  assert.equal(r.code, 0);
+  assert.doesNotMatch(r.out, /fixed: .*(cache mount|\.dockerignore)/);
+  assert.equal(fs.existsSync(path.join(dir, '.dockerignore')), false);
+  assert.doesNotMatch(fs.readFileSync(path.join(dir, 'Dockerfile'), 'utf8'), /--mount=type=cache/);
+  // Still on offer, with a title that says what it changes.
+  assert.match(r.out, /fix available: Create \.dockerignore with node_modules \(changes the image: node_modules no longer copied into the image\)/);
+  const mount = lint(dir, '--fix-rule', 'cache/package-cache-mount');
+  assert.match(mount.out, /fixed: .*Add a cache mount \(\/root\/\.npm\) \[cache\/package-cache-mount\]/);
+  assert.match(fs.readFileSync(path.join(dir, 'Dockerfile'), 'utf8'), /^RUN --mount=type=cache,target=\/root\/\.npm npm ci$/m);
+  assert.equal(fs.existsSync(path.join(dir, '.dockerignore')), false);
+  lint(dir, '--fix-rule', 'cache/context-not-ignored');
+  assert.equal(fs.readFileSync(path.join(dir, '.dockerignore'), 'utf8'), 'node_modules\n');
+  fs.rmSync(dir, { recursive: true, force: true });
+});

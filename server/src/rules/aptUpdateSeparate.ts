@@ -14,13 +14,17 @@ export const ID = 'cache/apt-update-separate';
 
 const APT_ENV = /^(DEBIAN_FRONTEND|DEBCONF_.*|APT_.*|PATH|HOME|LANG|LANGUAGE|LC_.*|TZ|[Hh][Tt][Tt][Pp][Ss]?_[Pp][Rr][Oo][Xx][Yy]|[Nn][Oo]_[Pp][Rr][Oo][Xx][Yy]|[Aa][Ll][Ll]_[Pp][Rr][Oo][Xx][Yy])$/;
 
-/** A RUN whose only work is `apt-get update` (or `apt update`). */
+/**
+ * A RUN that updates apt's lists and installs nothing after: `apt-get update` alone, or with
+ * `apt-get upgrade` (the lists it leaves go just as stale for a later install).
+ */
 function isUpdateOnly(inst: Instruction): boolean {
   const r = runInfo(inst);
   if (r === undefined || r.commands.length === 0) return false;
   let update = false;
   for (const { cls } of r.commands) {
     if (cls.kind === 'system' && cls.manager === 'apt' && cls.action === 'update') { update = true; continue; }
+    if (cls.kind === 'system' && cls.manager === 'apt' && cls.action === 'upgrade' && update) continue;
     if (cls.kind === 'noop') continue;
     return false;
   }

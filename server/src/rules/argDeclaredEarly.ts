@@ -14,9 +14,10 @@ export const ID = 'cache/arg-declared-early';
 
 /**
  * Variables that tools read from the environment without the Dockerfile naming them (npm reads
- * NODE_ENV, pip PIP_*, go GOFLAGS…): a RUN in between may use them, so the rule keeps quiet.
+ * NODE_ENV, pip PIP_*, go GOFLAGS…): a RUN in between may use them, so the rule keeps quiet. Of the
+ * TARGET and BUILD names only BuildKit's platform arguments: BUILD_DATE or BUILD_VERSION are the user's own.
  */
-const IMPLICIT = /^(NODE_ENV|NODE_OPTIONS|NPM_.*|npm_config_.*|YARN_.*|PNPM_.*|PIP_.*|PYTHON.*|UV_.*|POETRY_.*|PIPENV_.*|GO.*|CGO_.*|CARGO_.*|RUST.*|JAVA_.*|MAVEN_.*|GRADLE_.*|BUNDLE_.*|GEM_.*|RAILS_ENV|RACK_ENV|COMPOSER_.*|DOTNET_.*|NUGET_.*|ASPNETCORE_.*|DEBIAN_FRONTEND|PATH|HOME|LANG|LC_.*|TZ|CC|CXX|CFLAGS|CXXFLAGS|LDFLAGS|CPPFLAGS|MAKEFLAGS|SOURCE_DATE_EPOCH|CI|TARGET.*|BUILD.*|[A-Za-z_]*_PROXY|[a-z_]*_proxy|SSL_.*|REQUESTS_CA_BUNDLE|CURL_.*)$/;
+const IMPLICIT = /^(NODE_ENV|NODE_OPTIONS|NPM_.*|npm_config_.*|YARN_.*|PNPM_.*|PIP_.*|PYTHON.*|UV_.*|POETRY_.*|PIPENV_.*|GO.*|CGO_.*|CARGO_.*|RUST.*|JAVA_.*|MAVEN_.*|GRADLE_.*|BUNDLE_.*|GEM_.*|RAILS_ENV|RACK_ENV|COMPOSER_.*|DOTNET_.*|NUGET_.*|ASPNETCORE_.*|DEBIAN_FRONTEND|PATH|HOME|LANG|LC_.*|TZ|CC|CXX|CFLAGS|CXXFLAGS|LDFLAGS|CPPFLAGS|MAKEFLAGS|SOURCE_DATE_EPOCH|CI|(TARGET|BUILD)(PLATFORM|OS|ARCH|VARIANT)|[A-Za-z_]*_PROXY|[a-z_]*_proxy|SSL_.*|REQUESTS_CA_BUNDLE|CURL_.*)$/;
 
 export const argDeclaredEarly: Rule = {
   id: ID,

@@ -30,7 +30,13 @@ export type CommandClass =
     /** `--no-cache-dir`, `--cache`, … : the user chose where (or whether) downloads are cached. */
     cacheConfigured: boolean;
   }
-  | { kind: 'system'; manager: SystemManager; action: 'update' | 'install' | 'other'; localFiles: boolean }
+  | {
+    kind: 'system'; manager: SystemManager; action: 'update' | 'upgrade' | 'install' | 'other';
+    /** Reads files of the image: local packages (`./x.deb`), a list (`$(cat packages.txt)`, `xargs -a f`) or words unknown until run. */
+    localFiles: boolean;
+    /** The files named in it that it reads, as written (relative to where it runs, or absolute). */
+    reads: string[];
+  }
   /** Installs named or global packages: reads no project file. */
   | { kind: 'global'; tool: Tool | undefined }
   /** Changes nothing in the file system (`echo`, `set -e`, `true`, `ls`). */
@@ -375,17 +381,21 @@ function dotnet(args: readonly string[]): CommandClass {
 
 // ---- system packages and harmless commands ---------------------------------------------------
 
-function system(manager: SystemManager, args: readonly string[]): CommandClass {
+function system(manager: SystemManager, args: readonly string[], inputs: readonly string[]): CommandClass {
   const words = args.filter((a) => !a.startsWith('-'));
   const sub = words[0];
   const pkgs = words.slice(1);
-  const localFiles = pkgs.some((a) => a.includes('/') || a.startsWith('.') || a.includes('$'));
+  const files = pkgs.filter((a) => (a.includes('/') || a.startsWith('.')) && !a.includes('$'));
+  const reads = [...inputs, ...files];
+  const localFiles = reads.length > 0 || pkgs.some((a) => a.includes('$'));
   const installs = manager === 'apk' ? ['add'] : ['install', 'reinstall', 'localinstall', 'groupinstall', 'in'];
   const updates = manager === 'apk' ? ['update'] : manager === 'apt' ? ['update'] : ['makecache', 'check-update', 'refresh', 'ref'];
-  if (sub === undefined) return { kind: 'system', manager, action: 'other', localFiles: false };
-  if (installs.includes(sub)) return { kind: 'system', manager, action: 'install', localFiles };
-  if (updates.includes(sub)) return { kind: 'system', manager, action: 'update', localFiles: false };
-  return { kind: 'system', manager, action: 'other', localFiles };
+  const upgrades = manager === 'apk' ? ['upgrade'] : ['upgrade', 'dist-upgrade', 'full-upgrade', 'dup'];
+  if (sub === undefined) return { kind: 'system', manager, action: 'other', localFiles: false, reads: [] };
+  if (installs.includes(sub)) return { kind: 'system', manager, action: 'install', localFiles, reads };
+  if (updates.includes(sub)) return { kind: 'system', manager, action: 'update', localFiles: false, reads: [] };
+  if (upgrades.includes(sub)) return { kind: 'system', manager, action: 'upgrade', localFiles: false, reads: [] };
+  return { kind: 'system', manager, action: 'other', localFiles, reads };
 }
 
 const NOOP = new Set(['cd', 'true', ':', 'echo', 'set', 'export', 'unset', 'ls', 'pwd', 'printenv', 'whoami', 'id', 'uname', 'date', 'which', 'type', 'sleep', 'exit', 'fi', 'done', 'ldconfig', 'update-ca-certificates']);
@@ -416,11 +426,11 @@ export function classify(cmd: SimpleCommand): CommandClass {
     case 'gem': return args[0] === 'install' && !args.slice(1).some(isLocalPath) ? { kind: 'global', tool: 'bundler' } : { kind: 'unknown' };
     case 'composer': case 'composer.phar': return composer(args);
     case 'dotnet': return dotnet(args);
-    case 'apt-get': case 'apt': case 'aptitude': return system('apt', args);
-    case 'apk': return system('apk', args);
-    case 'yum': return system('yum', args);
-    case 'dnf': case 'microdnf': case 'tdnf': return system('dnf', args);
-    case 'zypper': return system('zypper', args);
+    case 'apt-get': case 'apt': case 'aptitude': return system('apt', args, cmd.reads);
+    case 'apk': return system('apk', args, cmd.reads);
+    case 'yum': return system('yum', args, cmd.reads);
+    case 'dnf': case 'microdnf': case 'tdnf': return system('dnf', args, cmd.reads);
+    case 'zypper': return system('zypper', args, cmd.reads);
     case 'useradd': case 'adduser': case 'groupadd': case 'addgroup': case 'usermod': case 'groupmod':
       return { kind: 'fs', paths: ['/etc', '/home'] };
     default: break;

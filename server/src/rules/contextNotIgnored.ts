@@ -101,7 +101,8 @@ export const contextNotIgnored: Rule = {
     const skipped = found.filter((c) => !safe.includes(c));
     const note = skipped.length === 0 ? '' : ` ${skipped.map((c) => `\`${c.entry}\``).join(', ')} ${skipped.length === 1 ? 'is' : 'are'} not offered for ignoring: the image may use ${skipped.length === 1 ? 'it' : 'them'}.`;
     const fix = ignoreFix(ctx, safe.map((c) => pattern(c.entry)));
-    for (const inst of broad) out.push({ range: headRange(inst), message: message + note, fixes: fix === undefined ? [] : [fix] });
+    // Nothing in the context to keep out, only no ignore file: advice (a Dockerfile edit reruns the COPY), a hint.
+    for (const inst of broad) out.push({ range: headRange(inst), message: message + note, fixes: fix === undefined ? [] : [fix], ...(found.length === 0 ? { hint: true } : {}) });
     return out;
   },
 };
@@ -113,9 +114,11 @@ function ignoreFix(ctx: RuleContext, entries: string[]): RuleFix | undefined {
   if (ctx.dockerignore !== undefined) edit = { file: ctx.dockerignore.path, newText: text };
   else if (ctx.contextRoot !== undefined) edit = { file: path.join(ctx.contextRoot, '.dockerignore'), newText: text };
   else return undefined;
+  // Ignored files are no longer copied: the image changes, so the title says so and it is never preferred.
+  const what = `${entries.join(', ')} no longer copied into the image`;
   return {
-    title: ctx.dockerignore === undefined ? `Create .dockerignore with ${entries.join(', ')}` : `Add ${entries.join(', ')} to ${path.basename(ctx.dockerignore.path)}`,
+    title: ctx.dockerignore === undefined ? `Create .dockerignore with ${entries.join(', ')} (changes the image: ${what})` : `Add ${entries.join(', ')} to ${path.basename(ctx.dockerignore.path)} (changes the image: ${what})`,
     edits: [edit],
-    isPreferred: true,
+    onRequest: `changes the image: ${what}`,
   };
 }

@@ -4,15 +4,16 @@
  * Fix: copy the manifests first, run the install, then copy the rest.
  */
 
-import { flagValues, type Instruction } from '../parser';
+import { flagValue, flagValues, type Instruction } from '../parser';
 import type { CommandClass, Tool } from './commands';
 import { isSystemPath, overlaps } from './commands';
 import { manifestLabel, manifestNames, planManifests } from './manifests';
 import {
-  analyzeStages, contextPath, copyDestDir, copyInfo, isBroadCopy, isContextDir, isWholeContext, kw, resolvePath, runInfo, stateOf,
+  analyzeStages, contextPath, copyDestDir, copyInfo, descendants, isBroadCopy, isContextDir, isWholeContext, kw, resolvePath, runInfo, runsAfter, stateOf,
   type CopyInfo, type StageInfo, contextChildren,
 } from './model';
-import { normalizePath } from './shell';
+import { normalizePath, type SimpleCommand } from './shell';
+import { sourcesBeforeDependencies } from './sourcesBeforeDependencies';
 import { DocText, attachedStart, headRange, keywordLike, lineNo, quote } from './text';
 import type { FixEdit, Rule, RuleContext, RuleDiagnostic, RuleFix } from './types';
 
@@ -47,6 +48,8 @@ interface Found {
   copy: CopyInfo;
   run: Instruction;
   install: Install;
+  /** The install's command in the RUN. */
+  cmd: SimpleCommand;
   /** The install's directory, absolute (or under the base image's workdir). */
   cwd: string;
   dest: string;
@@ -68,8 +71,9 @@ export const copyAllBeforeInstall: Rule = {
         const c = copyInfo(inst);
         if (c === undefined || !isBroadCopy(c, ctx.contextFiles)) return;
         const found = findInstall(ctx, info, c, i);
-        if (found === undefined) return;
-        out.push(diagnose(ctx, info, found, i));
+        if (found !== undefined) { out.push(diagnose(ctx, info, found, i)); return; }
+        const early = sourcesBeforeDependencies(ctx, info, c, i);
+        if (early !== undefined) out.push(early);
       });
     }
     return out;
@@ -77,17 +81,14 @@ export const copyAllBeforeInstall: Rule = {
 };
 
 function findInstall(ctx: RuleContext, info: StageInfo, c: CopyInfo, index: number): Found | undefined {
-  const cmds = info.stage.commands;
   const dest = copyDestDir(c, stateOf(info, c.inst));
-  for (let j = index + 1; j < cmds.length; j++) {
-    const run = cmds[j];
-    if (run === undefined) continue;
-    const r = runInfo(run);
-    if (r === undefined) continue;
+  for (const { run, r } of runsAfter(info, index)) {
     const state = stateOf(info, run);
-    for (const { cmd, cls } of r.commands) {
-      if (cls.kind !== 'install' || cmd.cwd === undefined) continue;
+    for (const { cmd, cls: found } of r.commands) {
+      if (found.kind !== 'install' || cmd.cwd === undefined) continue;
       const cwd = resolvePath(state.workdir, cmd.cwd === '' ? '.' : cmd.cwd);
+      // `cargo fetch` reads the crate's targets too: a `cargo init` there before the COPY made placeholders, so the manifests suffice.
+      const cls = found.tool === 'cargo' && cmd.argv[1] === 'fetch' && !found.manifestOnly && cargoInitBefore(info, c.inst, cwd) ? { ...found, manifestOnly: true } : found;
       const rel = cwd === dest ? '' : cwd.startsWith(`${dest}/`) ? cwd.slice(dest.length + 1) : undefined;
       if (rel === undefined) continue;
       for (const source of c.sources) {
@@ -95,13 +96,36 @@ function findInstall(ctx: RuleContext, info: StageInfo, c: CopyInfo, index: numb
         const base = contextPath(source);
         const root = [base, rel].filter((s) => s !== '').join('/');
         if (!provides(ctx, cls, root, isWholeContext(source))) continue;
-        if (!cls.manifestOnly && hasEarlierDependencyStep(info, run, cls.tool)) continue;
+        // Split already: the downloads ran before this COPY (`pnpm fetch` then `pnpm install --offline`,
+        // `cargo fetch` with placeholder targets then `cargo build`); what is left needs the sources.
+        if ((!cls.manifestOnly || cmd.argv.includes('--offline')) && hasEarlierDependencyStep(info, c.inst, cls.tool)) continue;
         if (cls.tool === 'go' && !cls.manifestOnly && ctx.contextFiles?.has(root === '' ? 'vendor' : `${root}/vendor`) === true) continue;
-        return { copy: c, run, install: cls, cwd, dest, root, source };
+        return { copy: c, run, install: cls, cmd, cwd, dest, root, source };
       }
     }
   }
   return undefined;
+}
+
+/** A `cargo init` / `cargo new .` run in `dir` before `before` in this stage: the crate has placeholder targets. */
+function cargoInitBefore(info: StageInfo, before: Instruction, dir: string): boolean {
+  for (const inst of info.stage.commands) {
+    if (inst === before) return false;
+    const r = runInfo(inst);
+    if (r === undefined) continue;
+    const workdir = stateOf(info, inst).workdir;
+    for (const { cmd } of r.commands) {
+      if (cmd.argv[0] !== 'cargo' || cmd.cwd === undefined) continue;
+      const at = resolvePath(workdir, cmd.cwd === '' ? '.' : cmd.cwd);
+      if (cmd.argv[1] !== 'init' && cmd.argv[1] !== 'new') continue;
+      // The path: the first word that is neither a flag nor a flag's value (`--name x`, `--vcs none`).
+      const words = cmd.argv.slice(2);
+      const path = words.find((a, k) => !a.startsWith('-') && !/^--(name|vcs|edition|registry|color|config)$/.test(words[k - 1] ?? ''));
+      if (path === undefined && cmd.argv[1] === 'new') continue;
+      if (resolvePath(at, path ?? '.') === dir) return true;
+    }
+  }
+  return false;
 }
 
 /** Whether the copied folder holds what the install reads. */
@@ -114,13 +138,17 @@ function provides(ctx: RuleContext, cls: Install, root: string, whole: boolean):
   return contextChildren(files, root).some((name) => manifestNames(cls.tool).some((p) => (typeof p === 'string' ? p === name : p.test(name))));
 }
 
-/** An install of the same tool that reads only the manifests, earlier in this stage or its parents. */
-function hasEarlierDependencyStep(info: StageInfo, run: Instruction, tool: Tool): boolean {
+/**
+ * An install of the same tool before `before` (the broad COPY), in this stage or its parents: it ran
+ * without the sources, so it is the dependency step (a `cargo fetch` or `cargo build` needs
+ * placeholder targets for that, and gets them there).
+ */
+function hasEarlierDependencyStep(info: StageInfo, before: Instruction, tool: Tool): boolean {
   for (let s: StageInfo | undefined = info; s !== undefined; s = s.parent) {
     for (const inst of s.stage.commands) {
-      if (inst === run) break;
+      if (inst === before) break;
       const r = runInfo(inst);
-      if (r?.commands.some(({ cls }) => cls.kind === 'install' && cls.tool === tool && cls.manifestOnly) === true) return true;
+      if (r?.commands.some(({ cls }) => cls.kind === 'install' && cls.tool === tool) === true) return true;
     }
   }
   return false;
@@ -130,11 +158,11 @@ function diagnose(ctx: RuleContext, info: StageInfo, f: Found, index: number): O
   const scope = isWholeContext(f.source) ? 'the build context' : `\`${contextPath(f.source)}/\``;
   const head = `Every change to any file in ${scope} reruns ${quote(f.run)} (line ${lineNo(f.run)}) and every step after it.`;
   if (!f.install.manifestOnly) {
-    return {
-      range: headRange(f.copy.inst),
-      message: `${head} It needs the sources (${f.install.why ?? 'it reads them'}), but its downloads do not: ${DEPENDENCY_STEP[f.install.tool]}.`,
-      fixes: [],
-    };
+    const needs = `${head} It needs the sources (${f.install.why ?? 'it reads them'}), but its downloads do not: ${DEPENDENCY_STEP[f.install.tool]}`;
+    const split = SPLITS[f.install.tool] === undefined || !SPLITS[f.install.tool]?.subcommands.includes(f.cmd.argv[1] ?? '') ? 'not proven safe for this tool; do it by hand' : fixPlan(ctx, info, f, index, 'split');
+    return typeof split === 'string'
+      ? { range: headRange(f.copy.inst), message: `${needs} (no automatic fix: ${split}).`, fixes: [] }
+      : { range: headRange(f.copy.inst), message: `${needs}.`, fixes: [split] };
   }
   const plan = fixPlan(ctx, info, f, index);
   const label = manifestLabel(f.install.tool);
@@ -144,8 +172,19 @@ function diagnose(ctx: RuleContext, info: StageInfo, f: Found, index: number): O
   return { range: headRange(f.copy.inst), message: `${head} Copy ${label} first, run the install, then copy the rest.`, fixes: [plan] };
 }
 
-/** The split, or why it is not safe. */
-function fixPlan(ctx: RuleContext, info: StageInfo, f: Found, index: number): RuleFix | string {
+/**
+ * Installs that need the sources but whose downloads can run first, in a step of their own, with the
+ * same result in the shipped image: the dependency command to insert, for these subcommands.
+ * Go only: `go build` reads the module cache `go mod download` fills, and its output does not depend
+ * on who filled it. Maven's go-offline, cargo fetch and a restore before `dotnet build` fill their
+ * caches differently from the build itself: done by hand (the message says how).
+ */
+const SPLITS: Partial<Record<Tool, { subcommands: string[]; command: string }>> = {
+  go: { subcommands: ['build', 'install'], command: 'go mod download' },
+};
+
+/** The split, or why it is not safe. `move`: the broad COPY goes after the install; `split`: a dependency step is inserted before it. */
+function fixPlan(ctx: RuleContext, info: StageInfo, f: Found, index: number, mode: 'move' | 'split' = 'move'): RuleFix | string {
   const files = ctx.contextFiles;
   if (files === undefined) return 'the build context has not been read yet, so which lock files exist is unknown';
   const copy = f.copy.inst;
@@ -160,8 +199,15 @@ function fixPlan(ctx: RuleContext, info: StageInfo, f: Found, index: number): Ru
   if (f.cwd !== f.dest) return 'the install runs in a subfolder of the copy';
   // The install RUN must read nothing else: its other commands may not touch the copied files.
   for (const { cmd, cls } of r.commands) {
-    if (cls === f.install) continue;
+    if (cmd === f.cmd || mode === 'split') continue;
     if (!harmless(cls, f.dest)) return `the RUN also runs \`${cmd.argv.join(' ')}\`, which may read the sources`;
+  }
+  // The download fills the module cache in its own way: only where that stays out of the image.
+  if (mode === 'split') {
+    const why = shipsStage(ctx, info);
+    if (why !== undefined) return why;
+    // A cache mount over the module cache already keeps the downloads, and would hide the new step's.
+    if (r.cacheTargets.some((t) => /(^|\/)pkg\/mod(\/|$)/.test(t) || overlaps(t, '/go'))) return 'the build mounts a cache over the module cache already';
   }
   const cmds = info.stage.commands;
   const runIndex = cmds.indexOf(run);
@@ -177,10 +223,10 @@ function fixPlan(ctx: RuleContext, info: StageInfo, f: Found, index: number): Ru
     if (br !== undefined && !br.contextMounts && br.commands.every(({ cls }) => harmless(cls, f.dest))) continue;
     return `${quote(between)} (line ${lineNo(between)}) comes between and may use the copied files`;
   }
-  const plan = planManifests(f.install, files, f.root);
+  const plan = planManifests(mode === 'split' ? { ...f.install, manifestOnly: true, files: [] } : f.install, files, f.root);
   if ('blocked' in plan) return plan.blocked;
   const srcPrefix = contextPath(f.source) === '' ? '' : `${contextPath(f.source)}/`;
-  const all = [...plan.files, ...plan.dirs].map((p) => srcPrefix + p);
+  const all = [...plan.files, ...plan.dirs, ...plan.members].map((p) => srcPrefix + p);
   if (all.some((p) => /[\s"'\\$]/.test(p))) return 'a manifest name needs quoting';
 
   const doc = new DocText(ctx.text);
@@ -195,12 +241,34 @@ function fixPlan(ctx: RuleContext, info: StageInfo, f: Found, index: number): Ru
       : [keyword, ...(flags === '' ? [] : [flags]), ...sources, dest];
     return parts.join(' ');
   };
-  const lines = [line(plan.files.map((p) => srcPrefix + p), destText), ...plan.dirs.map((d) => line([srcPrefix + d], `${destText}${d}/`))];
+  // Members' manifests: a COPY per folder, each into the same folder under the destination (the
+  // Docker 26.1 built-in frontend has no `COPY --parents`, which needs the 1.7-labs syntax).
+  const folders = new Map<string, string[]>();
+  for (const m of plan.members) {
+    const dir = m.slice(0, m.lastIndexOf('/'));
+    folders.set(dir, [...(folders.get(dir) ?? []), m]);
+  }
+  const lines = [
+    ...(plan.files.length === 0 ? [] : [line(plan.files.map((p) => srcPrefix + p), destText)]),
+    ...plan.dirs.map((d) => line([srcPrefix + d], `${destText}${d}/`)),
+    ...[...folders].map(([dir, ms]) => line(ms.map((m) => srcPrefix + m), `${destText}${dir}/`)),
+  ];
   const indent = doc.indentOf(copy.range.start.line);
   const edits: FixEdit[] = [];
   // The broad COPY (with its comments) moves to just after the install; the manifests take its place.
   const commentStart = attachedStart(ctx.ast, copy);
   if (commentStart < copy.range.start.line) edits.push(doc.deleteLines(commentStart, copy.range.start.line - 1));
+  const split = SPLITS[f.install.tool];
+  if (mode === 'split' && split !== undefined) {
+    // The manifests and the download go before the broad COPY (and its comments); the build stays as it is.
+    const runLine = `${keywordLike(copy.keyword, 'RUN')} ${split.command}`;
+    return {
+      title: `Download the dependencies first (\`${split.command}\`)`,
+      edits: [doc.insertBefore(commentStart, [...lines, runLine].map((l) => indent + l + doc.eol).join(''))],
+      isPreferred: true,
+      cheaperReruns: true,
+    };
+  }
   edits.push({ range: { start: copy.keywordRange.start, end: copy.range.end }, newText: lines.join(doc.eol + indent) });
   edits.push(doc.insertAfter(run.range.end.line, doc.blockText(commentStart, copy.range.end.line)));
   return {
@@ -208,6 +276,27 @@ function fixPlan(ctx: RuleContext, info: StageInfo, f: Found, index: number): Ru
     edits,
     isPreferred: f.install.frozen,
   };
+}
+
+/**
+ * Why this stage's files may reach the shipped image (it is the last stage or one is built on it,
+ * or a `COPY --from` takes a relative path or one under /go or /root from it), or undefined.
+ */
+function shipsStage(ctx: RuleContext, info: StageInfo): string | undefined {
+  const all = analyzeStages(ctx.stages);
+  const lastIndex = all[all.length - 1]?.stage.index;
+  const family = descendants(info);
+  if (family.some((s) => s.stage.index === lastIndex)) return 'the stage is the image (or one is built on it), and the download would leave its module cache there';
+  const names = new Set(family.flatMap((s) => [s.stage.name?.toLowerCase(), String(s.stage.index)]).filter((n): n is string => n !== undefined));
+  for (const s of all) {
+    for (const inst of s.stage.commands) {
+      const c = copyInfo(inst);
+      const from = flagValue(inst, 'from')?.toLowerCase();
+      if (c === undefined || from === undefined || !names.has(from)) continue;
+      if (c.sources.some((src) => !src.startsWith('/') || src.includes('$') || overlaps(src, '/go') || overlaps(src, '/root'))) return `${quote(inst)} (line ${lineNo(inst)}) may copy the module cache out`;
+    }
+  }
+  return undefined;
 }
 
 /** A command that neither reads nor writes the copied files. */

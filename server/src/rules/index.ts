@@ -44,10 +44,21 @@ export function runRules(ctx: RuleContext, severities: Record<string, RuleSeveri
     } catch {
       continue;
     }
-    for (const d of found) out.push({ ...d, rule: rule.id, severity });
+    for (const d of found) out.push({ ...d, rule: rule.id, severity: d.hint === true && severity !== 'hint' ? 'hint' : severity });
   }
   out.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character || a.rule.localeCompare(b.rule));
   return out;
+}
+
+/**
+ * The fix `lint --fix` applies for a diagnostic: its preferred fix, else its first, leaving out fixes
+ * marked `onRequest` unless the diagnostic's rule is among `asked` (`--fix-rule`). With `asked`, only
+ * those rules are fixed.
+ */
+export function fixToApply(d: RuleDiagnostic, asked: ReadonlySet<string> | undefined): RuleFix | undefined {
+  if (asked !== undefined && !asked.has(d.rule)) return undefined;
+  const offered = asked !== undefined ? d.fixes : d.fixes.filter((f) => f.onRequest === undefined);
+  return offered.find((f) => f.isPreferred === true) ?? offered[0];
 }
 
 /**

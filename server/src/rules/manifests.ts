@@ -18,8 +18,10 @@ interface ManifestSpec {
   dirs: string[];
   /** If one exists next to the manifests, the install reads more than them: no split. */
   blockers: Pattern[];
-  /** One of these deeper in the copied tree (a workspace member, a module, a project reference): no split. */
+  /** One of these deeper in the copied tree (a workspace member, a module, a project reference): no split ... */
   nested: RegExp | undefined;
+  /** ... unless the install reads just those files of the members: then each is copied to its folder (a line each). */
+  listMembers?: boolean;
   /** Written by the install where it runs: if the context has them, the broad COPY after the install would overwrite its result. */
   outputs: string[];
   /** For messages. */
@@ -75,7 +77,10 @@ const SPECS: Record<Tool, ManifestSpec> = {
     optional: [/\.(csproj|fsproj|vbproj|sln|slnx)$/, 'Directory.Build.props', 'Directory.Build.targets', 'Directory.Packages.props', 'NuGet.Config', 'nuget.config', 'NuGet.config', 'global.json'],
     dirs: [],
     blockers: [],
-    nested: /(^|\/)[^/]+\.(csproj|fsproj|vbproj)$/,
+    // A restore reads the project files of a solution and of project references, and the
+    // Directory.*.props/targets above each: copied one by one, they restore the same.
+    nested: /(^|\/)([^/]+\.(csproj|fsproj|vbproj)|Directory\.(Build|Packages)\.(props|targets))$/,
+    listMembers: true,
     outputs: ['obj', 'bin'],
     label: 'the project files',
   },
@@ -89,6 +94,16 @@ export function manifestNames(tool: Tool): Pattern[] {
   return SPECS[tool].primary;
 }
 
+/** Folders copied along with the manifests (`.mvn`, `gradle`): the install reads them. */
+export function manifestDirs(tool: Tool): readonly string[] {
+  return SPECS[tool].dirs;
+}
+
+/** Whether a context path (relative to where the install runs) is a member's manifest the install reads. */
+export function isNestedManifest(tool: Tool, rel: string): boolean {
+  return SPECS[tool].nested?.test(rel) === true;
+}
+
 const matches = (name: string, p: Pattern): boolean => (typeof p === 'string' ? name === p : p.test(name));
 
 /** Directories whose contents are never a project's own manifests. */
@@ -99,6 +114,8 @@ export interface ManifestPlan {
   files: string[];
   /** Directories to copy first (one COPY line each), relative to the install's directory. */
   dirs: string[];
+  /** Files in subfolders (workspace members' manifests) to copy first, each to its own folder, sorted. */
+  members: string[];
 }
 
 /**
@@ -122,17 +139,21 @@ export function planManifests(install: Extract<CommandClass, { kind: 'install' }
     if (hit !== undefined) return { blocked: `\`${hit}\` means the install reads more than the manifests` };
   }
   const nestedRe = spec.nested;
+  const members: string[] = [];
   if (nestedRe !== undefined) {
-    const member = scanOnce(files, `nested ${install.tool} ${root}`, () => {
+    const found = scanOnce(files, `nested ${install.tool} ${root}`, () => {
+      const all: string[] = [];
       for (const f of files) {
         if (!f.startsWith(prefix)) continue;
         const rest = f.slice(prefix.length);
         if (!rest.includes('/') || rest.split('/').some((seg) => SKIP_DIRS.has(seg))) continue;
-        if (nestedRe.test(rest)) return rest;
+        if (nestedRe.test(rest) && !dirs.has(f)) all.push(rest);
       }
-      return undefined;
+      return all.sort();
     });
-    if (member !== undefined) return { blocked: `\`${member}\` (a workspace member or module) is read too, and one COPY cannot keep its folder` };
+    const member = found[0];
+    if (member !== undefined && spec.listMembers !== true) return { blocked: `\`${member}\` (a workspace member or module) is read too, and one COPY cannot keep its folder` };
+    members.push(...found);
   }
 
   const out: string[] = [];
@@ -157,18 +178,18 @@ export function planManifests(install: Extract<CommandClass, { kind: 'install' }
     const primary = children.filter((c) => spec.primary.some((p) => matches(c, p)) && !isDir(c));
     if (primary.length === 0) return { blocked: `there is no ${spec.primary.map(String).join(' / ')} where it runs` };
     for (const f of install.files) {
-      if (!exists(f)) return { blocked: `\`${f}\` is not in the build context` };
-      add(f);
+      if (!exists(normalizePath(f))) return { blocked: `\`${f}\` is not in the build context` };
+      if (!normalizePath(f).includes('/')) add(normalizePath(f));
+      else if (!members.includes(normalizePath(f))) return { blocked: `\`${f}\` is in a subfolder` };
     }
     for (const p of [...spec.primary, ...spec.optional]) for (const c of children) if (matches(c, p) && !isDir(c)) add(c);
-    for (const f of install.files) add(f);
   }
   if (install.wrapper !== undefined) {
     if (install.wrapper.includes('/')) return { blocked: `the wrapper \`${install.wrapper}\` is in another folder` };
     if (!exists(install.wrapper)) return { blocked: `\`${install.wrapper}\` is not in the build context` };
     add(install.wrapper);
   }
-  return { files: out, dirs: spec.dirs.filter((d) => isDir(d)) };
+  return { files: out, dirs: spec.dirs.filter((d) => isDir(d)), members };
 }
 
 function dirOf(p: string): string {

@@ -246,6 +246,16 @@ export function copyDestDir(c: CopyInfo, state: InstState): string {
 
 // ---- RUN -----------------------------------------------------------------------------------
 
+/** The RUN steps of a stage after the instruction at `index`, with what the rules read of each. */
+export function* runsAfter(info: StageInfo, index: number): Generator<{ run: Instruction; r: RunInfo; index: number }> {
+  const cmds = info.stage.commands;
+  for (let j = index + 1; j < cmds.length; j++) {
+    const run = cmds[j];
+    const r = run === undefined ? undefined : runInfo(run);
+    if (run !== undefined && r !== undefined) yield { run, r, index: j };
+  }
+}
+
 export interface RunInfo {
   inst: Instruction;
   commands: Array<{ cmd: SimpleCommand; cls: CommandClass }>;

@@ -177,17 +177,20 @@ export const packageCacheMount: Rule = {
           if (unsafe.length > 0) unfixable.push(`${unsafe.map((d) => d.target).join(', ')} (later steps or the image use what the install leaves there)`);
           for (const d of safe) mounts.push(`--mount=type=cache,target=${d.target}${d.sharing === undefined ? '' : `,sharing=${d.sharing}`}`);
         }
-        if (skip || described.length + unfixable.length === 0) continue;
+        // Nothing to offer: the step keeps its downloads elsewhere already (in the image, as a
+        // product later steps read) or runs as a user whose cache we cannot place; a hint then is noise.
+        if (skip || mounts.length === 0) continue;
         const what = described.length > 0 ? ` (${described.join('; ')})` : '';
         const note = unfixable.length > 0 ? ` Not offered: ${unfixable.join('; ')}.` : '';
         const at = inst.flags[0]?.range.start ?? inst.argsRange.start;
         out.push({
           range: headRange(inst),
           message: `Every rerun of this step downloads its packages again${what}: a cache mount keeps the downloads between builds, outside the image.${note}`,
-          fixes: mounts.length === 0 ? [] : [{
+          fixes: [{
             title: `Add ${mounts.length === 1 ? 'a cache mount' : `${mounts.length} cache mounts`} (${mounts.map((x) => x.replace(/^--mount=type=cache,target=/, '').replace(/,sharing=locked$/, '')).join(', ')})`,
             edits: [{ range: { start: at, end: at }, newText: `${mounts.join(' ')} ` }],
-            isPreferred: true,
+            // A suggestion, not a repair: applied only when asked for by rule id.
+            onRequest: 'a suggestion (downloads kept between builds), not a cache-order repair',
           }],
         });
       }

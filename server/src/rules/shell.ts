@@ -14,6 +14,11 @@ export interface SimpleCommand {
   /** Targets of output redirections (`> file`, `>> file`); `/dev/null` and fd duplications left out. */
   writes: string[];
   /**
+   * Files the command takes its words or input from: `< file`, `xargs -a file`, and the files a
+   * command substitution in its words reads (`$(cat file)`, `$(< file)`).
+   */
+  reads: string[];
+  /**
    * The directory the command runs in, relative to the RUN's working directory (`''` = there) or
    * absolute; undefined when a `cd` went somewhere unknown (`cd $DIR`, `cd -`).
    */
@@ -163,6 +168,7 @@ export function simpleCommands(script: string): SimpleCommand[] {
   let cwd: string | undefined = '';
   let words: string[] = [];
   let writes: string[] = [];
+  let reads: string[] = [];
   const end = (): void => {
     const assignments: Array<[string, string]> = [];
     let argv = words;
@@ -174,13 +180,23 @@ export function simpleCommands(script: string): SimpleCommand[] {
       if (m !== null) { assignments.push([m[1] ?? '', m[2] ?? '']); argv = argv.slice(1); continue; }
       if (w === 'sudo' || w === 'exec' || w === 'time' || w === 'nice' || w === 'nohup' || w === 'command' || w === 'env' || w === 'xargs') {
         argv = argv.slice(1);
-        while (argv[0] !== undefined && argv[0].startsWith('-')) argv = argv.slice(1);
+        while (argv[0] !== undefined && argv[0].startsWith('-')) {
+          const flag = argv[0];
+          argv = argv.slice(1);
+          if (w !== 'xargs') continue;
+          // xargs reads its words from `-a FILE` / `--arg-file=FILE`; its other flags with a value take the next word.
+          if (flag === '-a' || flag === '--arg-file') { if (argv[0] !== undefined) reads.push(argv[0]); argv = argv.slice(1); }
+          else if (flag.startsWith('--arg-file=')) reads.push(flag.slice('--arg-file='.length));
+          else if (/^-a./.test(flag)) reads.push(flag.slice(2));
+          else if (/^-[dEeIiLlnPs]$/.test(flag)) argv = argv.slice(1);
+        }
         continue;
       }
       break;
     }
+    for (const word of argv) reads.push(...substitutionReads(word));
     if (argv.length > 0 || writes.length > 0) {
-      out.push({ argv, assignments, writes, cwd });
+      out.push({ argv, assignments, writes, reads, cwd });
       if (argv[0] === 'cd') {
         const target = argv[1];
         if (target === undefined || target === '-' || target.includes('$') || target.startsWith('~')) cwd = undefined;
@@ -189,6 +205,7 @@ export function simpleCommands(script: string): SimpleCommand[] {
     }
     words = [];
     writes = [];
+    reads = [];
   };
   for (let k = 0; k < toks.length; k++) {
     const t = toks[k];
@@ -200,12 +217,32 @@ export function simpleCommands(script: string): SimpleCommand[] {
         k++;
         const dup = t.text.endsWith('&') || t.text.startsWith('<');
         if (!dup && target.text !== '/dev/null' && !/^[0-9-]$/.test(target.text)) writes.push(target.text);
+        if (t.text === '<' && target.text !== '/dev/null') reads.push(target.text);
       }
       continue;
     }
     words.push(t.text);
   }
   end();
+  return out;
+}
+
+/** Files read by the command substitutions of one word: `$(cat a b)`, `$(< f)`, `$(grep -v '#' f)` is not known. */
+function substitutionReads(word: string): string[] {
+  const out: string[] = [];
+  for (let i = word.indexOf('$('); i >= 0; i = word.indexOf('$(', i + 2)) {
+    let depth = 0;
+    let j = i + 1;
+    for (; j < word.length; j++) {
+      if (word[j] === '(') depth++;
+      else if (word[j] === ')') { depth--; if (depth === 0) break; }
+    }
+    // The same reading of the inner script as of the outer one.
+    for (const inner of simpleCommands(word.slice(i + 2, j))) {
+      out.push(...inner.reads);
+      if (inner.argv[0] === 'cat') out.push(...inner.argv.slice(1).filter((a) => !a.startsWith('-')));
+    }
+  }
   return out;
 }
 

@@ -45,6 +45,16 @@ export interface RuleFix {
   edits: FixEdit[];
   /** The fix VS Code applies with "Fix all" / the light bulb's first choice. */
   isPreferred?: boolean;
+  /**
+   * Why `lint --fix` leaves this fix out unless its rule is named (`--fix-rule ID`): it changes the
+   * image (a `.dockerignore` keeps files out of it) or it is only a suggestion. Never preferred.
+   */
+  onRequest?: string;
+  /**
+   * The fix reruns the same steps after a source edit, each cheaper: a download moved into a cached
+   * step of its own (`go mod download` before `go build`), not a step taken out of the rerun.
+   */
+  cheaperReruns?: boolean;
 }
 
 export interface RuleDiagnostic {
@@ -54,6 +64,11 @@ export interface RuleDiagnostic {
   message: string;
   severity: RuleSeverity;
   fixes: RuleFix[];
+  /**
+   * From the rule: advice rather than a cache-busting order (no .dockerignore, but nothing in the
+   * context to keep out of it): shown as a hint, whatever the rule's severity.
+   */
+  hint?: boolean;
 }
 
 export interface Rule {
