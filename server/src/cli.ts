@@ -24,6 +24,7 @@ import { applyFix, fixToApply, runRules, type RuleDiagnostic, type RuleSeverity 
 import { DOCKER_DOWN_NOTICE } from '../../shared/src/protocol';
 import { EXIT } from './exitCodes';
 import { IMPACT_USAGE, impactCommand } from './impact/impactCommand';
+import { buildArgsOf } from './buildArgFlags';
 
 const USAGE = `Usage: dockerfile-cache-lens <command> [options]
 
@@ -153,21 +154,6 @@ function parseOrExit(rest: string[], out: Out, err: Out): ReturnType<typeof pars
     return EXIT.ok;
   }
   return parsed;
-}
-
-function buildArgsOf(list: string[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const kv of list ?? []) {
-    const eq = kv.indexOf('=');
-    // `--build-arg K` takes K from the environment, as docker does.
-    if (eq < 0) {
-      const v = process.env[kv];
-      if (v !== undefined) out[kv] = v;
-    } else {
-      out[kv.slice(0, eq)] = kv.slice(eq + 1);
-    }
-  }
-  return out;
 }
 
 function readDockerfile(file: string, err: Out): string | undefined {

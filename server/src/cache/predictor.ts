@@ -7,11 +7,12 @@
 import * as path from 'node:path';
 import { parse, type DockerfileAST } from '../parser';
 import { ContextHasher, selectSources, type ContextSnapshot } from './contextHash';
-import { fileListId, INLINE_FILES, type KnownStep, type ManifestStore } from './manifest';
+import type { KnownStep, ManifestStore } from './manifest';
+import { selectionLister } from './selectionFiles';
 import { predict, type PredictionResult, type StepPrediction } from './predict';
 import { planLegacyBuild } from './legacySteps';
-import { planBuild, vertexNames, type BuildPlan, type ContextSelection, type ContextSelector, type ImageInfo } from './steps';
-import type { BuildConfig, BuildRecord, StepInputs, StepRecord, StepResult, VertexResult } from './types';
+import { planBuild, vertexNames, type BuildPlan, type ContextSelector, type ImageInfo } from './steps';
+import type { BuildConfig, BuildRecord, StepRecord, StepResult, VertexResult } from './types';
 
 export type ImageResolver = (refs: readonly string[]) => Promise<Map<string, ImageInfo | undefined>>;
 
@@ -106,25 +107,7 @@ export class Predictor {
   async record(run: PredictionRun, outcome: { vertices: readonly VertexResult[]; success: boolean; durationMs: number }): Promise<{ record: BuildRecord; comparisons: StepComparison[] }> {
     const comparisons = compare(run.plan, run.result, outcome.vertices);
     const steps: StepRecord[] = [];
-    // Each selection's files are listed once, here: a few go into the record, many into a list
-    // kept beside it (the same COPY . . in several stages shares one).
-    const listed = new Map<ContextSelection, Pick<StepInputs, 'files' | 'filesRef' | 'fileCount'>>();
-    const lists = new Map<string, Array<{ path: string; hash: string }>>();
-    const filesOf = (sel: ContextSelection): Pick<StepInputs, 'files' | 'filesRef' | 'fileCount'> => {
-      let r = listed.get(sel);
-      if (r === undefined) {
-        const files = sel.files;
-        if (files.length <= INLINE_FILES) {
-          r = { files: Object.fromEntries(files.map((f) => [f.path, f.hash])) };
-        } else {
-          const ref = fileListId(files);
-          lists.set(ref, files);
-          r = { filesRef: ref, fileCount: files.length };
-        }
-        listed.set(sel, r);
-      }
-      return r;
-    };
+    const lister = selectionLister();
     for (const c of comparisons) {
       const s = c.prediction.step;
       if (!s.reachable || s.dedupOf !== undefined || s.key === undefined) continue;
@@ -135,7 +118,7 @@ export class Predictor {
         stage: s.stageName,
         line: s.instruction.range.start.line + 1,
         instruction: s.instruction.keyword.toUpperCase(),
-        inputs: s.selection === undefined ? s.inputs : { ...s.inputs, ...filesOf(s.selection) },
+        inputs: s.selection === undefined ? s.inputs : { ...s.inputs, ...lister.filesOf(s.selection) },
         result: c.actual,
         durationMs: c.vertex?.durationMs,
       });
@@ -147,7 +130,7 @@ export class Predictor {
       steps,
       totalMs: outcome.durationMs,
     };
-    await this.options.store.record(run.config, record, lists);
+    await this.options.store.record(run.config, record, lister.lists);
     return { record, comparisons };
   }
 }

@@ -10,11 +10,11 @@
 
 import { parse } from '../parser';
 import { contextSelector } from '../cache/predictor';
-import { fileListId, INLINE_FILES, type KnownStep } from '../cache/manifest';
+import type { KnownStep } from '../cache/manifest';
+import { selectionLister } from '../cache/selectionFiles';
 import { predict, type StepPrediction } from '../cache/predict';
-import { planBuild, type BuildPlan, type ContextSelection, type ImageInfo, type PlannedStep } from '../cache/steps';
+import { planBuild, type BuildPlan, type ImageInfo, type PlannedStep } from '../cache/steps';
 import type { ContextSnapshot } from '../cache/contextHash';
-import type { StepInputs } from '../cache/types';
 
 /** One way the Dockerfile is built (settings or CLI flags today; a Compose service or Bake target later). */
 export interface ImpactConfig {
@@ -103,35 +103,20 @@ function durations(history: readonly KnownStep[]): (s: PlannedStep) => number | 
 function baseRecords(p: BuildPlan, duration: (s: PlannedStep) => number | undefined): { known: Map<string, KnownStep>; history: KnownStep[]; lists: Map<string, Map<string, string>> } {
   const known = new Map<string, KnownStep>();
   const history: KnownStep[] = [];
-  const lists = new Map<string, Map<string, string>>();
-  const listed = new Map<ContextSelection, Pick<StepInputs, 'files' | 'filesRef' | 'fileCount'>>();
-  const filesOf = (sel: ContextSelection): Pick<StepInputs, 'files' | 'filesRef' | 'fileCount'> => {
-    let r = listed.get(sel);
-    if (r === undefined) {
-      const files = sel.files;
-      if (files.length <= INLINE_FILES) {
-        r = { files: Object.fromEntries(files.map((f) => [f.path, f.hash])) };
-      } else {
-        const ref = fileListId(files);
-        lists.set(ref, new Map(files.map((f) => [f.path, f.hash])));
-        r = { filesRef: ref, fileCount: files.length };
-      }
-      listed.set(sel, r);
-    }
-    return r;
-  };
+  const lister = selectionLister();
   const time = new Date(0).toISOString();
   for (const s of p.steps) {
     if (!s.reachable || s.dedupOf !== undefined || s.key === undefined) continue;
     const rec: KnownStep = {
       key: s.key, parentKey: s.parentKey, vertex: s.vertex, stage: s.stageName, line: s.instruction.range.start.line + 1,
       instruction: s.instruction.keyword.toUpperCase(),
-      inputs: s.selection === undefined ? s.inputs : { ...s.inputs, ...filesOf(s.selection) },
+      inputs: s.selection === undefined ? s.inputs : { ...s.inputs, ...lister.filesOf(s.selection) },
       result: 'built', durationMs: duration(s), time,
     };
     known.set(s.key, rec);
     history.push(rec);
   }
+  const lists = new Map([...lister.lists].map(([id, files]) => [id, new Map(files.map((f) => [f.path, f.hash]))]));
   return { known, history, lists };
 }
 

@@ -13,6 +13,7 @@ import { GitError, type GitErrorKind } from '../git/gitCli';
 import { formatMarkdown, formatTable } from './format';
 import { matchesStep, type ImpactConfig } from './impact';
 import { runImpact } from './runImpact';
+import { buildArgsOf } from '../buildArgFlags';
 
 type Out = NodeJS.WritableStream;
 
@@ -45,20 +46,6 @@ const EXIT_OF: Record<GitErrorKind, number> = {
 
 export function exitCodeOf(kind: GitErrorKind): number {
   return EXIT_OF[kind];
-}
-
-function buildArgsOf(list: readonly string[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const kv of list ?? []) {
-    const eq = kv.indexOf('=');
-    if (eq < 0) {
-      const v = process.env[kv];
-      if (v !== undefined) out[kv] = v;
-    } else {
-      out[kv.slice(0, eq)] = kv.slice(eq + 1);
-    }
-  }
-  return out;
 }
 
 /** The configurations the flags describe: one per --target (or the default stage). */
