@@ -561,7 +561,7 @@ export class DifferentialSuite {
     const out: EditResult[] = [];
     try {
       materialise(dir, s);
-      const impact = await this.impact?.scenario(s.name, dir); // issue 17: impact check
+      const impact = await this.impact?.scenario(s.name, dir, s.cliArgs); // issue 17: impact check
       out.push(await this.step(s, ws, 0, { description: 'initial build', kinds: ['initial'] }));
       await impact?.state(out[out.length - 1] as EditResult, ws); // issue 17
       if (out[0]?.error !== undefined) return out;

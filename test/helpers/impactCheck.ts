@@ -9,7 +9,7 @@
  *   tag moved in the engine) leaves the two commits' trees equal: impact must then list nothing,
  *   and BuildKit's reruns are not the change's;
  * - an edit that changes the configuration (--build-arg, --target, --platform) is no git change:
- *   not compared;
+ *   not compared; nor are builds with `--no-cache-filter` (that stage reruns whatever changed);
  * - a step impact lists as rerunning that BuildKit took from its cache, when `predict` (which
  *   knows every earlier build, not only BEFORE) said hit: BuildKit held it from an older state
  *   (a revert).
@@ -65,6 +65,7 @@ export class ScenarioImpact {
     private readonly scenario: string,
     private readonly dir: string,
     gitDir: string,
+    private readonly buildFlags: readonly string[],
   ) {
     this.gitEnv = {
       ...check.env, GIT_DIR: gitDir, GIT_WORK_TREE: dir,
@@ -100,6 +101,11 @@ export class ScenarioImpact {
     this.check.outcomes.push(outcome);
     if (before.config !== config) {
       outcome.note = 'the configuration changed (build args, target or platform): not a git change';
+      return outcome;
+    }
+    if (this.buildFlags.includes('--no-cache-filter')) {
+      // That stage reruns on every build, whatever changed: BuildKit's reruns are not the change's.
+      outcome.note = 'built with --no-cache-filter: not compared';
       return outcome;
     }
     const args = [this.check.cli, 'impact', '--base', before.commit, '--head', commit, '-f', path.join(this.dir, ws.dockerfilePath), '--json', '--manifest', this.check.manifestDir];
@@ -159,13 +165,14 @@ export class ImpactCheck {
     this.cli = path.join(repo, 'dist', 'cli.js');
   }
 
-  async scenario(name: string, dir: string): Promise<ScenarioImpact> {
+  /** `buildFlags`: the scenario's own build flags, the same on every build (`--no-cache-filter …`). */
+  async scenario(name: string, dir: string, buildFlags: readonly string[] = []): Promise<ScenarioImpact> {
     const gitDir = fs.mkdtempSync(path.join(this.root, 'git-'));
     const r = await run('git', ['init', '-q', '--bare', '-b', 'main', gitDir], this.env);
     if (r.code !== 0) throw new Error(`git init: ${r.stderr}`);
     // A bare directory used with a work tree: core.bare off so that add/commit work.
     await run('git', ['--git-dir', gitDir, 'config', 'core.bare', 'false'], this.env);
-    return new ScenarioImpact(this, name, dir, gitDir);
+    return new ScenarioImpact(this, name, dir, gitDir, buildFlags);
   }
 
   problems(scenario?: string): ImpactFinding[] {

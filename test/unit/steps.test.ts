@@ -9,6 +9,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from '../../server/src/parser';
 import { planBuild, type PlanOptions, type BuildPlan } from '../../server/src/cache/steps';
+import { predict } from '../../server/src/cache/predict';
+import type { StepRecord } from '../../server/src/cache/types';
 
 const fakeContext: PlanOptions['context'] = (sources) => ({ checksum: `sum:${sources.join(',')}`, files: [], missing: [] });
 const images: PlanOptions['images'] = (ref) => ({ id: `id-of-${ref}`, env: [], workdir: '', user: '', shell: undefined });
@@ -199,4 +201,29 @@ test('a RUN --mount reads a state of its own: a single stage then shows its stag
     '[stage-0 1/2] FROM docker.io/library/alpine:latest',
     '[stage-0 2/2] RUN --mount=type=cache,target=/c make',
   ]);
+});
+
+test('a COPY --from a rebuilt stage: unknown where a record was made on its parent, a miss where none was', () => {
+  const recordsOf = (p: BuildPlan, only: (vertex: string) => boolean): Map<string, StepRecord> => new Map(p.steps
+    .filter((s) => s.key !== undefined && s.reachable && only(s.vertex))
+    .map((s) => [s.key ?? '', {
+      key: s.key ?? '', parentKey: s.parentKey, vertex: s.vertex, stage: s.stageName, line: 1, instruction: s.instruction.keyword.toUpperCase(),
+      inputs: s.inputs, result: 'built' as const, durationMs: 10,
+    }]));
+  const text = 'FROM alpine AS build\nRUN echo v1 > /out\nFROM busybox\nWORKDIR /app\nCOPY --from=build /out ./out\nRUN cat out\n';
+  const before = plan(text);
+  const after = plan(text.replace('echo v1', 'echo v2'));
+  const outcome = (known: Map<string, StepRecord>, vertex: string): [string, string] => {
+    const r = predict(after, known, [...known.values()]).steps.find((s) => s.step.vertex.includes(vertex));
+    return [r?.prediction ?? '?', r?.reason ?? '?'];
+  };
+  // The whole first build recorded: the rebuilt stage may produce the same /out.
+  const all = recordsOf(before, () => true);
+  assert.equal(outcome(all, 'COPY --from=build')[0], 'unknown');
+  assert.equal(outcome(all, 'RUN cat out')[0], 'unknown');
+  // Only the stages' first steps recorded (nothing was built on WORKDIR /app): BuildKit has no
+  // record to match the copied files against, so the COPY runs, and what follows.
+  const bases = recordsOf(before, (v) => !v.includes('COPY') && !v.includes('RUN cat'));
+  assert.equal(outcome(bases, 'COPY --from=build')[0], 'miss');
+  assert.deepEqual(outcome(bases, 'RUN cat out'), ['miss', 'previous step rebuilds']);
 });

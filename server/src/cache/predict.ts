@@ -211,6 +211,8 @@ interface HistoryIndex {
   texts: Set<string>;
   /** Every base image reference a recorded FROM had (without the image id). */
   bases: Set<string>;
+  /** Every parent key some recorded step was built on. */
+  parents: Set<string>;
 }
 
 const historyIndexes = new WeakMap<History, HistoryIndex>();
@@ -218,7 +220,7 @@ const historyIndexes = new WeakMap<History, HistoryIndex>();
 function indexHistory(history: History): HistoryIndex {
   const hit = historyIndexes.get(history);
   if (hit !== undefined) return hit;
-  const idx: HistoryIndex = { builtByTextStage: new Map(), builtByText: new Map(), fromByStage: new Map(), byParent: new Map(), byTextStage: new Map(), texts: new Set(), bases: new Set() };
+  const idx: HistoryIndex = { builtByTextStage: new Map(), builtByText: new Map(), fromByStage: new Map(), byParent: new Map(), byTextStage: new Map(), texts: new Set(), bases: new Set(), parents: new Set() };
   const first = <K>(m: Map<K, StepRecord>, k: K, r: StepRecord): void => {
     if (!m.has(k)) m.set(k, r);
   };
@@ -231,6 +233,7 @@ function indexHistory(history: History): HistoryIndex {
     first(idx.byParent, `${r.parentKey ?? ''}\0${r.instruction}`, r);
     first(idx.byTextStage, `${r.inputs.text}\0${r.stage}`, r);
     idx.texts.add(r.inputs.text);
+    if (r.parentKey !== undefined) idx.parents.add(r.parentKey);
     if (r.instruction === 'FROM' && r.inputs.base !== undefined) idx.bases.add(withoutImageId(r.inputs.base));
   }
   historyIndexes.set(history, idx);
@@ -278,6 +281,9 @@ export function predict(plan: BuildPlan, known: ReadonlyMap<string, StepRecord>,
       p = { step, prediction: 'miss', ...missReason(step, history, hx, options), estimatedMs: durationFor(step) };
     } else if (step.key === undefined) {
       p = { step, prediction: 'unknown', reason: step.unknownReason ?? 'cannot be predicted', details: [], estimatedMs: durationFor(step) };
+    } else if (step.readsStages.some((s) => stageFullyHit.get(s) !== true) && !known.has(step.key) && neverBuiltOn(step, parentOutcome, hx)) {
+      // BuildKit finds a content-keyed step only among records made on the same parent: there are none.
+      p = { step, prediction: 'miss', ...missReason(step, history, hx, options), estimatedMs: durationFor(step) };
     } else if (step.readsStages.some((s) => stageFullyHit.get(s) !== true) && !known.has(step.key)) {
       const s = step.readsStages.find((x) => stageFullyHit.get(x) !== true) ?? 0;
       p = {
@@ -313,6 +319,15 @@ export function predict(plan: BuildPlan, known: ReadonlyMap<string, StepRecord>,
     if (p.prediction === 'miss') estimatedRebuildMs += p.estimatedMs ?? 0;
   }
   return { steps: out, estimatedRebuildMs, counts };
+}
+
+/**
+ * Whether nothing recorded was ever built on this step's parent, which is itself cached. A step that
+ * reads another stage by content (COPY --from, RUN --mount=from) can be cached only through a record
+ * made on the same parent, whatever that stage produces: with none, it runs.
+ */
+function neverBuiltOn(step: PlannedStep, parentOutcome: Prediction | undefined, hx: HistoryIndex): boolean {
+  return !step.independent && parentOutcome === 'hit' && step.parentKey !== undefined && !hx.parents.has(step.parentKey);
 }
 
 /** `node:20 (sha256:…)` → `node:20`: a recorded base without the image it was. */
