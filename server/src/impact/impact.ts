@@ -15,6 +15,7 @@ import { selectionLister } from '../cache/selectionFiles';
 import { predict, type StepPrediction } from '../cache/predict';
 import { planBuild, type BuildPlan, type ImageInfo, type PlannedStep } from '../cache/steps';
 import type { ContextSnapshot } from '../cache/contextHash';
+import type { ImpactStepInfo } from '../../../shared/src/protocol';
 
 /** One way the Dockerfile is built (settings or CLI flags today; a Compose service or Bake target later). */
 export interface ImpactConfig {
@@ -30,23 +31,11 @@ export interface ImpactSide {
   snapshot: ContextSnapshot;
 }
 
-export interface ImpactStep {
-  vertex: string;
-  stage: string;
-  /** 1-based, in the head's Dockerfile. */
-  line: number;
-  instruction: string;
-  /** The instruction's text, as BuildKit sees it. */
-  text: string;
-  /** `miss`: reruns; `unknown`: may rerun (nothing local can tell). */
-  prediction: 'miss' | 'unknown';
-  reason: string;
-  details: string[];
+/** A step that reruns, as the protocol carries it, with its time in milliseconds (the protocol says seconds). */
+export type ImpactStep = Omit<ImpactStepInfo, 'estimatedSeconds'> & {
   /** From the recorded builds, when this step was ever built. */
   estimatedMs: number | undefined;
-  /** The first step of its stage that reruns. */
-  firstInStage: boolean;
-}
+};
 
 export interface ConfigImpact {
   config: ImpactConfig;
